@@ -6,16 +6,10 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Shared `attributes:` blocks for the collection's modules."""
+    """Shared C(attributes:) blocks for the collection's modules."""
 
-    # Every module documents its attributes from these pieces.
     DOCUMENTATION = r"""
 options: {}
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
 """
 
     # A probe that reads and never writes: check mode runs it for real.
@@ -23,13 +17,15 @@ attributes:
 options: {}
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads, so check mode runs the same probe as a normal run.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
-    support: full
     description: The module never changes anything, so every run reports C(changed=false).
+    support: full
 """
 
     # A module that changes state and predicts the change in check mode.
@@ -37,11 +33,13 @@ attributes:
 options: {}
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: In check mode the module computes the change and reports it without making it.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
   idempotent:
-    support: full
     description: Running the module twice with the same arguments reports C(changed=false) the second time.
+    support: full
 """
