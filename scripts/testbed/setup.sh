@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Makes this machine ready to run the collection's playbooks against local test hosts, idempotently:
+#   1. system packages (as root, only those missing): docker.io, debootstrap, rsync, git, nodejs, npm
+#   2. the Python venv with every pinned tool (requirements.txt)
+#   3. a Docker engine (a running one is used; else, as root, one is started)
+#   4. the base image debian:trixie (pulled where a registry answers, else built offline with debootstrap)
+#   5. the systemd test-host image (molecule/resources/testhost.Dockerfile)
+#   6. the stand-in app's git repository and an npm cache the test hosts install from without network
+# Every step is skipped when its result is already there and its inputs did not change.
+set -euo pipefail
+# shellcheck source=scripts/testbed/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TESTBED_CACHE"
+
+ensure_packages() {
+  local missing=()
+  docker info >/dev/null 2>&1 || command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
+  command -v rsync >/dev/null || missing+=(rsync)
+  command -v git >/dev/null || missing+=(git)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  is_root || die "missing tools: ${missing[*]}; install them (apt-get install ${missing[*]}) or rerun as root"
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_venv() {
+  local stamp="$TESTBED_VENV/.requirements-$(content_hash "$TESTBED_ROOT/requirements.txt")"
+  [ -e "$stamp" ] && return 0
+  log "creating the Python venv in $TESTBED_VENV"
+  python3 -m venv "$TESTBED_VENV"
+  "$TESTBED_VENV/bin/pip" install -q --disable-pip-version-check -r "$TESTBED_ROOT/requirements.txt"
+  rm -f "$TESTBED_VENV"/.requirements-*
+  touch "$stamp"
+}
+
+ensure_docker() {
+  docker info >/dev/null 2>&1 && return 0
+  is_root || die "no Docker engine answers and this is not root: start one (e.g. 'sudo systemctl start docker') or rerun as root"
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl start docker >/dev/null 2>&1 || true
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    log "starting dockerd (log: $TESTBED_CACHE/dockerd.log)"
+    nohup dockerd >"$TESTBED_CACHE/dockerd.log" 2>&1 &
+  fi
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  die "dockerd did not come up in 60 s; see $TESTBED_CACHE/dockerd.log"
+}
+
+# The Debian mirror this machine already uses, so that the offline bootstrap needs no new address.
+apt_mirror() {
+  local uri
+  uri=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n1 || true)
+  [ -n "$uri" ] || uri=$(grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep -v security | head -n1 || true)
+  printf '%s' "$uri"
+}
+
+ensure_base_image() {
+  docker image inspect "$TESTBED_BASE_IMAGE" >/dev/null 2>&1 && return 0
+  log "pulling $TESTBED_BASE_IMAGE"
+  if timeout 120 docker pull -q "$TESTBED_BASE_IMAGE" >/dev/null 2>&1; then
+    return 0
+  fi
+  is_root || die "cannot pull $TESTBED_BASE_IMAGE and building it offline needs root (debootstrap)"
+  log "no registry answers: building $TESTBED_BASE_IMAGE with debootstrap (about a minute)"
+  local rootfs="$TESTBED_CACHE/rootfs-trixie"
+  rm -rf "$rootfs"
+  # shellcheck disable=SC2046
+  /usr/sbin/debootstrap --variant=minbase --include=systemd,systemd-sysv,python3,ca-certificates \
+    trixie "$rootfs" $(apt_mirror) >"$TESTBED_CACHE/debootstrap.log" 2>&1 \
+    || die "debootstrap failed; see $TESTBED_CACHE/debootstrap.log"
+  tar -C "$rootfs" -c . | docker import - "$TESTBED_BASE_IMAGE" >/dev/null
+  rm -rf "$rootfs"
+}
+
+ensure_host_image() {
+  local dockerfile="$TESTBED_ROOT/molecule/resources/testhost.Dockerfile" want have
+  want=$(content_hash "$dockerfile")
+  have=$(docker image inspect -f '{{ index .Config.Labels "nekomorto.testhost.hash" }}' "$TESTBED_HOST_IMAGE" 2>/dev/null || true)
+  [ "$want" = "$have" ] && return 0
+  log "building the test-host image $TESTBED_HOST_IMAGE (about a minute)"
+  docker build -q --network host --pull=false --label "nekomorto.testhost.hash=$want" \
+    --build-arg "BASE_IMAGE=$TESTBED_BASE_IMAGE" -t "$TESTBED_HOST_IMAGE" \
+    -f "$dockerfile" "$TESTBED_ROOT/molecule/resources" >/dev/null
+}
+
+ensure_standin() {
+  local src="$TESTBED_ROOT/tests/standin" want
+  [ -x "$src/build-repo.sh" ] || return 0
+  want=$(cd "$src" && git ls-files -s . 2>/dev/null | sha256sum | cut -c1-16)
+  if [ ! -e "$TESTBED_CACHE/standin.git/.built-$want" ]; then
+    log "building the stand-in app repository"
+    rm -rf "$TESTBED_CACHE/standin.git"
+    "$src/build-repo.sh" "$TESTBED_CACHE/standin.git" >/dev/null
+    touch "$TESTBED_CACHE/standin.git/.built-$want"
+  fi
+}
+
+# The test hosts install npm packages from this cache with --offline: the lockfiles are resolved once
+# here, by the same npm the hosts run (inside the test-host image), and never again in a test.
+ensure_npm_cache() {
+  local locks=() lock want
+  for lock in "$TESTBED_ROOT"/tests/standin/app/package-lock.json \
+              "$TESTBED_ROOT"/tests/support/prisma-schema-engine/package-lock.json; do
+    [ -f "$lock" ] && locks+=("$lock")
+  done
+  [ ${#locks[@]} -eq 0 ] && return 0
+  want=$(content_hash "${locks[@]}")
+  [ -e "$TESTBED_CACHE/npm/.filled-$want" ] && return 0
+  log "filling the offline npm cache"
+  mkdir -p "$TESTBED_CACHE/npm"
+  for lock in "${locks[@]}"; do
+    docker run --rm --network host -v "$TESTBED_CACHE/npm:/cache" -v "$(dirname "$lock"):/src:ro" \
+      "$TESTBED_HOST_IMAGE" sh -ec 'cp -r /src /tmp/p && cd /tmp/p && rm -rf node_modules &&
+        npm ci --cache /cache --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null'
+  done
+  rm -f "$TESTBED_CACHE"/npm/.filled-*
+  touch "$TESTBED_CACHE/npm/.filled-$want"
+}
+
+ensure_packages
+ensure_venv
+ensure_docker
+ensure_base_image
+ensure_host_image
+ensure_standin
+ensure_npm_cache
+log "test bed ready"
