@@ -12,7 +12,7 @@ RUN apt-get update \
       systemd systemd-sysv dbus python3 python3-apt python3-psycopg2 python3-requests \
       sudo acl ca-certificates curl procps iproute2 less git rsync gzip tar xz-utils \
       nodejs npm \
-      postgresql-17 postgresql-client-17 \
+      postgresql-17 postgresql-client-17 postgresql-client \
       nginx-light \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* \
