@@ -1,0 +1,40 @@
+# Copyright (c) nekomorto.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Options of the modules that probe the app over HTTP."""
+
+    DOCUMENTATION = r"""
+options:
+  base_url:
+    description:
+      - Where the app answers, scheme, host and port, for example V(http://127.0.0.1:8080) on the app host
+        or V(https://nekomata.moe) through the edge proxy.
+      - A path prefix is kept, so V(https://example.org/app) probes V(https://example.org/app/api/health).
+    type: str
+    required: true
+  headers:
+    description:
+      - Headers added to every request.
+      - For example an C(X-Forwarded-For) header with a public address, to be answered as a public client
+        is answered, or C(X-Operational-Health-Token) to unlock the detailed health payload.
+    type: dict
+    default: {}
+  timeout:
+    description:
+      - Seconds to wait for each request (connection and answer).
+    type: float
+    default: 10
+  validate_certs:
+    description:
+      - Verify the server's TLS certificate for C(https) URLs.
+      - Set to V(false) only for a test host with a self-signed certificate.
+    type: bool
+    default: true
+requirements:
+  - requests
+"""
