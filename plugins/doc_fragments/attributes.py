@@ -43,3 +43,21 @@ attributes:
     description: Running the module twice with the same arguments reports C(changed=false) the second time.
     support: full
 """
+
+    # A module that appends a record on every run (a journal): never idempotent by design.
+    APPENDS = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: In check mode the module reports the record it would append, and C(changed=true), without writing.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: The diff shows the appended line.
+  idempotent:
+    description: Running the module twice with the same arguments reports C(changed=false) the second time.
+    support: none
+    details: Every run with an entry appends one more record; a run without one only reads.
+"""
