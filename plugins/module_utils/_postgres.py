@@ -314,11 +314,9 @@ def redact(text: str, secret: str | None) -> str:
     """Hide a secret (and its percent-encoded spellings) in a text."""
     if not secret:
         return text
-    for spelling in {secret, quote(secret, safe="")}:
+    for spelling in (secret, quote(secret, safe="")):
         text = text.replace(spelling, "********")
     return text
-
-
 
 
 class PostgresSession:

@@ -17,7 +17,7 @@ description:
   - The deploy's preflight uses it before changing anything.
   - The module only reads, in a read-only session; it reports C(changed=false) and runs for real in check mode.
 author:
-  - nekomorto operators
+  - nekomorto operators (!UNKNOWN)
 extends_documentation_fragment:
   - nekomorto.ops.attributes
   - nekomorto.ops.attributes.READ_ONLY

@@ -18,11 +18,11 @@ description:
     after a restart (the app needs a few seconds to answer) or after a maintenance toggle.
   - The module only reads; it reports C(changed=false) and runs for real in check mode.
 author:
-  - nekomorto operators
+  - nekomorto operators (!UNKNOWN)
 extends_documentation_fragment:
   - nekomorto.ops.attributes
   - nekomorto.ops.attributes.READ_ONLY
-  - nekomorto.ops.http
+  - nekomorto.ops.app_http
 options:
   path:
     description:

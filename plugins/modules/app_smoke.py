@@ -20,11 +20,11 @@ description:
   - The module only reads (unless a check uses a writing method); it reports C(changed=false) and runs for
     real in check mode.
 author:
-  - nekomorto operators
+  - nekomorto operators (!UNKNOWN)
 extends_documentation_fragment:
   - nekomorto.ops.attributes
   - nekomorto.ops.attributes.READ_ONLY
-  - nekomorto.ops.http
+  - nekomorto.ops.app_http
 options:
   checks:
     description:

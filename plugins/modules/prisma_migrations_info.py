@@ -19,7 +19,7 @@ description:
   - Checksums are compared as Prisma compares them (SHA-256 of the script, line-ending agnostic).
   - The module only reads, in a read-only session; it reports C(changed=false) and runs for real in check mode.
 author:
-  - nekomorto operators
+  - nekomorto operators (!UNKNOWN)
 extends_documentation_fragment:
   - nekomorto.ops.attributes
   - nekomorto.ops.attributes.READ_ONLY

@@ -111,22 +111,23 @@ def test_connect_kwargs() -> None:
     assert "password" not in parse_database_url("postgresql://app@h/app").connect_kwargs(None, "x")
 
 
-ENV_TEXT = """\
-# The app's environment
-NODE_ENV=production
-export DATABASE_URL="postgresql://app:p%23ss@127.0.0.1:5432/nekomorto?schema=public"   # quoted: '#' is a comment outside quotes
-SESSION_SECRET='single # quoted \\n stays'
-APP_ORIGIN=https://nekomata.moe,https://www.nekomata.moe # trailing comment
-EMPTY=
-SPACED =   value with spaces   
-MULTI="line one
-line two\\nline three"
-BACKTICK=`it's "both"`
-UNCLOSED="no end
-   # an indented comment
-not an assignment
-NODE_ENV=staging
-"""
+ENV_TEXT = "\n".join([
+    "# The app's environment",
+    'NODE_ENV=production',
+    "export DATABASE_URL=\"postgresql://app:p%23ss@127.0.0.1:5432/nekomorto?schema=public\"   # quoted: '#' is a comment outside quotes",
+    "SESSION_SECRET='single # quoted \\n stays'",
+    'APP_ORIGIN=https://nekomata.moe,https://www.nekomata.moe # trailing comment',
+    'EMPTY=',
+    'SPACED =   value with spaces   ',
+    'MULTI="line one',
+    'line two\\nline three"',
+    "BACKTICK=`it's \"both\"`",
+    'UNCLOSED="no end',
+    '   # an indented comment',
+    'not an assignment',
+    'NODE_ENV=staging',
+    '',
+])
 
 
 @pytest.mark.parametrize(
