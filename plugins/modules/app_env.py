@@ -41,7 +41,7 @@ description:
   - The file is replaced atomically (a temporary file in the same directory, renamed over it) with its mode and
     owner already set. The task reports C(changed) only when the content or the file's attributes differ.
 author:
-  - nekomorto operators
+  - nekomorto operators (!UNKNOWN)
 extends_documentation_fragment:
   - nekomorto.ops.attributes
   - nekomorto.ops.attributes.WRITES
@@ -241,8 +241,9 @@ def argument_spec() -> dict[str, dict[str, t.Any]]:
         "path": {"type": "path"},
         "mode": {"type": "str", "default": "0600"},
         "merge": {"type": "bool", "default": False},
-        "secret_names": {"type": "list", "elements": "str", "default": []},
-        "min_secret_length": {"type": "int", "default": DEFAULT_MIN_SECRET_LENGTH},
+        # Names and a length, not secrets themselves.
+        "secret_names": {"type": "list", "elements": "str", "default": [], "no_log": False},
+        "min_secret_length": {"type": "int", "default": DEFAULT_MIN_SECRET_LENGTH, "no_log": False},
         "allow_http_origins": {"type": "list", "elements": "str", "default": list(LOOPBACK_HOSTS)},
         **file_owner_argument_spec(),
     }

@@ -19,15 +19,17 @@ description:
     the replaced lock is returned as RV(previous).
   - V(absent) releases the lock, only when O(run_id) holds it; a lock held by another run is left alone with
     a warning, unless O(force=true).
-  - V(info) only reads the lock.
+  - To read the lock without changing it, use M(nekomorto.ops.deploy_lock_info).
   - Every operation reads, decides and writes under an exclusive C(flock) on the lock's directory, so two runs
     racing for a stale lock cannot both take it over.
   - Times are in UTC, read from the clock of the host that holds the lock file.
 author:
-  - nekomorto operators
+  - nekomorto operators (!UNKNOWN)
 extends_documentation_fragment:
   - nekomorto.ops.attributes
   - nekomorto.ops.attributes.WRITES
+seealso:
+  - module: nekomorto.ops.deploy_lock_info
 attributes:
   check_mode:
     details: In check mode the module reads the lock and predicts the outcome (including the failures) without
@@ -42,15 +44,15 @@ options:
     required: true
   state:
     description:
-      - V(present) acquires, V(absent) releases, V(info) reads only.
+      - V(present) acquires, V(absent) releases.
     type: str
-    choices: [present, absent, info]
+    choices: [present, absent]
     default: present
   run_id:
     description:
       - Identifies the run that holds (or wants) the lock; the same value must release it.
-      - Required with O(state=present) and O(state=absent). With O(state=info) it sets RV(acquired).
     type: str
+    required: true
   holder:
     description:
       - Who runs the operation, for the message another operator reads, for example C(alice@laptop).
@@ -95,11 +97,12 @@ EXAMPLES = r"""
     state: absent
     run_id: "{{ nekomorto_run_id }}"
 
-- name: Who holds the lock?
+- name: Remove the lock of a run that was killed
   nekomorto.ops.deploy_lock:
     path: /srv/nekomorto/state/lock
-    state: info
-  register: deploy_lock
+    state: absent
+    run_id: "{{ nekomorto_run_id }}"
+    force: true
 """
 
 RETURN = r"""
@@ -174,7 +177,7 @@ class DeployLock:
         self.module = module
         self.params = module.params
         self.path: str = module.params["path"]
-        self.run_id: str | None = module.params["run_id"]
+        self.run_id: str = module.params["run_id"]
         self.now = utc_now()
 
     def run(self) -> None:
@@ -184,21 +187,23 @@ class DeployLock:
         if not os.path.isdir(os.path.dirname(os.path.abspath(self.path))):
             self._without_directory(state)
         # A check-mode run only reads, so a shared guard is enough for a consistent view.
-        with guarded(self.path, exclusive=not self.module.check_mode and state != "info"):
-            found = read_lock(self.path)
-            if state == "present":
-                self._acquire(found)
-            elif state == "absent":
-                self._release(found)
-            else:
-                self._exit(False, found, found.lock)
+        try:
+            with guarded(self.path, exclusive=not self.module.check_mode):
+                found = read_lock(self.path)
+                if state == "present":
+                    self._acquire(found)
+                else:
+                    self._release(found)
+        except OSError as error:
+            self._fail(f"Cannot use the deploy lock {self.path}: {error.strerror or error}; check the path and the "
+                       "become user.", LockFile(exists=False))
 
     def _result(self, found: LockFile, lock: dict[str, t.Any] | None,
                 previous: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         return {
             "lock": lock,
             "previous": previous,
-            "acquired": bool(lock) and self.run_id is not None and lock.get("run_id") == self.run_id,
+            "acquired": bool(lock) and lock.get("run_id") == self.run_id,
             "stale": found.is_stale(self.now),
             "diff": {"before": _text(found.lock), "after": _text(lock)},
         }
@@ -270,15 +275,15 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            "state": {"type": "str", "choices": ["present", "absent", "info"], "default": "present"},
-            "run_id": {"type": "str"},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "run_id": {"type": "str", "required": True},
             "holder": {"type": "str"},
             "playbook": {"type": "str"},
             "ttl_seconds": {"type": "int", "default": 3600},
             "takeover": {"type": "bool", "default": False},
             "force": {"type": "bool", "default": False},
         },
-        required_if=[("state", "present", ["run_id", "holder"]), ("state", "absent", ["run_id"])],
+        required_if=[("state", "present", ["holder"])],
         supports_check_mode=True,
     )
     DeployLock(module).run()

@@ -21,7 +21,7 @@ description:
   - With O(tail), returns the last entries. Without O(entry), the module only reads and reports
     C(changed=false).
 author:
-  - nekomorto operators
+  - nekomorto operators (!UNKNOWN)
 extends_documentation_fragment:
   - nekomorto.ops.attributes
   - nekomorto.ops.attributes.APPENDS

@@ -253,7 +253,7 @@ def test_valid_environment() -> None:
 
 
 def test_missing_required_names_are_all_reported() -> None:
-    problems, _ = validate_environment({})
+    problems = validate_environment({})[0]
     assert problems == [
         "NODE_ENV: is required (APP_CONTRACT.md, Environment) and is not set",
         "DATABASE_URL: is required (APP_CONTRACT.md, Environment) and is not set",
@@ -265,7 +265,7 @@ def test_missing_required_names_are_all_reported() -> None:
 def test_session_secrets_does_not_replace_session_secret() -> None:
     values = {**VALID, "SESSION_SECRETS": f"{SECRET},{SECRET}"}
     del values["SESSION_SECRET"]
-    problems, _ = validate_environment(values)
+    problems = validate_environment(values)[0]
     assert "SESSION_SECRET: SESSION_SECRETS is set but does not replace SESSION_SECRET; set both" in problems
 
 
@@ -284,8 +284,8 @@ def test_every_problem_is_reported_at_once_without_values() -> None:
         "PORT": "hunter2",
         "DATA_SOURCE": "json",
     }
-    problems, _ = validate_environment(values)
-    assert [problem.split(":")[0] for problem in problems] == [
+    problems = validate_environment(values)[0]
+    assert [problem.split(":", maxsplit=1)[0] for problem in problems] == [
         "DATABASE_URL", "SESSION_SECRET", "APP_ORIGIN", "MAINTENANCE_MODE", "PORT", "DATA_SOURCE",
     ]
     assert not any("hunter2" in problem for problem in problems)

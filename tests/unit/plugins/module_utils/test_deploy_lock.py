@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import multiprocessing
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,7 @@ def test_replace_and_remove(tmp_path: Path) -> None:
     assert read_lock(path).exists is False
 
 
-def _race(path: str, run_id: str, start: multiprocessing.synchronize.Event, results: multiprocessing.Queue) -> None:
+def _race(path: str, run_id: str, start: t.Any, results: t.Any) -> None:
     start.wait()
     with guarded(path, exclusive=True):
         results.put((run_id, create_lock(path, build_lock(run_id, run_id, None, 60, NOW))))
@@ -117,7 +118,7 @@ def test_only_one_of_several_racing_processes_gets_the_lock(tmp_path: Path) -> N
     start.set()
     for worker in workers:
         worker.join(30)
-    outcomes = dict(results.get(timeout=5) for _ in workers)
+    outcomes = dict(results.get(timeout=5) for _worker in workers)
     winners = [run_id for run_id, won in outcomes.items() if won]
     assert len(winners) == 1
     assert read_lock(path).held_by(winners[0])

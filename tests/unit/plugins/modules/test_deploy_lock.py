@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""nekomorto.ops.deploy_lock, run whole in a temporary directory."""
+"""nekomorto.ops.deploy_lock and deploy_lock_info, run whole in a temporary directory."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.nekomorto.ops.plugins.modules import deploy_lock
+from ansible_collections.nekomorto.ops.plugins.modules import deploy_lock, deploy_lock_info
 from ansible_collections.nekomorto.ops.tests.unit.plugins.modules.file_module_harness import run_module, run_sequence
 
 RESULT_KEYS = {"lock", "previous", "acquired", "stale", "diff"}
@@ -145,14 +145,25 @@ def test_forced_release(lock_path: Path) -> None:
 
 
 def test_info_reads_only(lock_path: Path) -> None:
-    empty = run_module(deploy_lock.main, {"path": str(lock_path), "state": "info"})
+    empty = run_module(deploy_lock_info.main, {"path": str(lock_path)})
     assert (empty["changed"], empty["lock"], empty["acquired"], empty["stale"]) == (False, None, False, False)
+    assert empty["summary"] == "is not held"
     run_module(deploy_lock.main, _args(lock_path, "run-1"))
-    mine = run_module(deploy_lock.main, {"path": str(lock_path), "state": "info", "run_id": "run-1"})
-    assert mine["changed"] is False and mine["acquired"] is True and mine["lock"]["run_id"] == "run-1"
-    other = run_module(deploy_lock.main, {"path": str(lock_path), "state": "info", "run_id": "run-2"})
-    assert other["acquired"] is False
-    assert _keys(other) == RESULT_KEYS
+    held = lock_path.read_text()
+    for check_mode in (True, False):
+        mine = run_module(deploy_lock_info.main, {"path": str(lock_path), "run_id": "run-1"}, check_mode=check_mode)
+        assert mine["changed"] is False and mine["acquired"] is True and mine["lock"]["run_id"] == "run-1"
+        assert mine["summary"].startswith("is held by run-1@host (playbook deploy.yml, run run-1) since ")
+    other = run_module(deploy_lock_info.main, {"path": str(lock_path), "run_id": "run-2"})
+    assert other["acquired"] is False and other["stale"] is False
+    assert set(other) - {"invocation", "warnings", "changed"} == {"lock", "stale", "acquired", "summary"}
+    assert lock_path.read_text() == held
+
+
+def test_info_on_a_stale_lock(lock_path: Path) -> None:
+    lock_path.write_text(json.dumps(STALE_LOCK))
+    result = run_module(deploy_lock_info.main, {"path": str(lock_path)})
+    assert result["stale"] is True and result["lock"] == STALE_LOCK
 
 
 def test_missing_directory(tmp_path: Path) -> None:
@@ -161,12 +172,15 @@ def test_missing_directory(tmp_path: Path) -> None:
     assert failed["failed"] is True and "does not exist" in failed["msg"]
     planned = run_module(deploy_lock.main, _args(path), check_mode=True)
     assert planned["changed"] is True
-    info = run_module(deploy_lock.main, {"path": str(path), "state": "info"})
+    info = run_module(deploy_lock_info.main, {"path": str(path)})
     assert info["lock"] is None
+    released = run_module(deploy_lock.main, {"path": str(path), "state": "absent", "run_id": "run-1"})
+    assert released["changed"] is False
 
 
 def test_required_options(lock_path: Path) -> None:
-    assert run_module(deploy_lock.main, {"path": str(lock_path), "run_id": "r"})["failed"] is True
+    no_holder = run_module(deploy_lock.main, {"path": str(lock_path), "run_id": "r"})
+    assert no_holder["failed"] is True and "holder" in no_holder["msg"]
     assert run_module(deploy_lock.main, {"path": str(lock_path), "state": "absent"})["failed"] is True
     bad_ttl = run_module(deploy_lock.main, _args(lock_path, ttl_seconds=0))
     assert bad_ttl["failed"] is True and "ttl_seconds" in bad_ttl["msg"]
