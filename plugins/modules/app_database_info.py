@@ -31,7 +31,7 @@ options:
     default: user_sessions
   row_counts:
     description:
-      - Also count the rows of every table of the schema, exactly (C(count(*)), which reads whole tables).
+      - Also count the rows of every table of the schema, exactly, with a C(SELECT count) that reads whole tables.
     type: bool
     default: false
 seealso:
@@ -99,7 +99,7 @@ schema:
   type: str
   sample: public
 database_size_bytes:
-  description: Size of the database on disk, C(pg_database_size()).
+  description: Size of the database on disk, as the C(pg_database_size) function reports it.
   returned: always
   type: int
   sample: 48312847
