@@ -1,6 +1,7 @@
 // `npm run build`: writes the front end and dist/build-info.json.
-// The commit comes from BUILD_COMMIT_SHA, else git (HEAD of the app directory),
-// else a REVISION file in the app directory; builtAt is the build time.
+// The commit comes from BUILD_COMMIT_SHA, else git (when the app directory is a
+// work tree's top), else a REVISION file in the app directory (what a
+// `git archive` export leaves); builtAt is the build time.
 
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
@@ -13,12 +14,17 @@ import { API_VERSION } from "../server/health.js";
 const SHA_PATTERN = /^[0-9a-f]{7,64}$/i;
 
 function commitFromGit() {
+  // Only when the app directory is itself the top of a work tree (a release
+  // exported with `git archive` may sit inside some unrelated repository).
   try {
-    const output = execFileSync("git", ["-c", "safe.directory=*", "rev-parse", "HEAD"], {
-      cwd: APP_ROOT,
-      stdio: ["ignore", "pipe", "ignore"],
-      encoding: "utf8",
-    }).trim();
+    const run = (...args) =>
+      execFileSync("git", ["-c", "safe.directory=*", ...args], {
+        cwd: APP_ROOT,
+        stdio: ["ignore", "pipe", "ignore"],
+        encoding: "utf8",
+      }).trim();
+    if (fs.realpathSync(run("rev-parse", "--show-toplevel")) !== fs.realpathSync(APP_ROOT)) return null;
+    const output = run("rev-parse", "HEAD");
     return SHA_PATTERN.test(output) ? output : null;
   } catch {
     return null;

@@ -1,6 +1,7 @@
 // The JSON API: a few reads and writes, enough for maintenance mode to refuse something.
 
 import express from "express";
+import { projectInclude, projectWhere, publicProject } from "./project-view.js";
 
 export const API_ENDPOINTS = [
   { method: "GET", path: "/api/health/live" },
@@ -29,18 +30,6 @@ export function publicPost(post) {
     authorId: post.authorId,
     publishedAt: post.publishedAt,
     updatedAt: post.updatedAt,
-  };
-}
-
-export function publicProject(project) {
-  return {
-    id: project.id,
-    slug: project.slug,
-    title: project.title,
-    description: project.description,
-    coverImage: project.coverImage,
-    gallery: Array.isArray(project.gallery) ? project.gallery : [],
-    updatedAt: project.updatedAt,
   };
 }
 
@@ -152,7 +141,12 @@ export function createApiRouter({ prisma }) {
   router.get(
     "/projects",
     wrap(async (req, res) => {
-      const projects = await prisma.project.findMany({ orderBy: { id: "asc" }, take: 100 });
+      const projects = await prisma.project.findMany({
+        where: projectWhere(req.query),
+        include: projectInclude,
+        orderBy: { id: "asc" },
+        take: 100,
+      });
       res.json({ projects: projects.map(publicProject) });
     }),
   );
@@ -161,7 +155,7 @@ export function createApiRouter({ prisma }) {
     "/projects/:id",
     wrap(async (req, res) => {
       const id = parseId(req.params.id);
-      const project = id === null ? null : await prisma.project.findUnique({ where: { id } });
+      const project = id === null ? null : await prisma.project.findUnique({ where: { id }, include: projectInclude });
       if (!project) {
         res.status(404).json({ error: "not_found" });
         return;
