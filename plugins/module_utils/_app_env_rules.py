@@ -164,7 +164,8 @@ def _origin_problem(entry: str, https_required: bool, allow_http_hosts: t.Collec
         return "has a query string; an origin is scheme://host[:port] with nothing after"
     if parts.fragment or "#" in entry:
         return "has a fragment; an origin is scheme://host[:port] with nothing after"
-    if https_required and parts.scheme == "http" and parts.hostname not in allow_http_hosts:
+    allowed_hosts = {host.strip("[]").lower() for host in allow_http_hosts}
+    if https_required and parts.scheme == "http" and parts.hostname not in allowed_hosts:
         allowed = ", ".join(allow_http_hosts) or "none"
         return f"uses http:// in production; use https:// (plain http is allowed only for: {allowed})"
     return None

@@ -36,7 +36,8 @@ description:
     runbook''s order (C(NODE_ENV), C(DATABASE_URL), C(SESSION_SECRET), C(APP_ORIGIN), C(SESSION_TABLE),
     C(ADMIN_ORIGINS), C(MAINTENANCE_MODE)), then every other variable sorted by name, one C(NAME=value) a line.'
   - A value made only of letters, digits and C(_@%+=:,./-) is written bare; any other value is single-quoted,
-    or double-quoted when it holds a single quote. A value that no quoting keeps identical for the three
+    or double-quoted when it holds a single quote, or written bare when it holds both kinds of quotes and
+    nothing the three readers treat differently. A value that no spelling keeps identical for the three
     readers (a single quote together with a backslash, for instance) is refused, naming the variable.
   - The file is replaced atomically (a temporary file in the same directory, renamed over it) with its mode and
     owner already set. The task reports C(changed) only when the content or the file's attributes differ.

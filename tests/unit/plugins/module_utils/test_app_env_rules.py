@@ -134,6 +134,7 @@ def test_origins_http_allowed_outside_production_and_for_listed_hosts() -> None:
     assert check_origins("ADMIN_ORIGINS", "http://staging.example", https_required=False) == []
     assert check_origins("ADMIN_ORIGINS", "http://intranet.example", allow_http_hosts=["intranet.example"]) == []
     assert check_origins("ADMIN_ORIGINS", "http://localhost", allow_http_hosts=[]) != []
+    assert check_origins("ADMIN_ORIGINS", "http://Intranet.Example,http://[::1]", allow_http_hosts=["INTRANET.example", "[::1]"]) == []
 
 
 @pytest.mark.parametrize("value", ["user_sessions", "public.user_sessions", "_s$1", "a" * 63])
