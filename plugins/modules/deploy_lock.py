@@ -71,7 +71,7 @@ options:
   takeover:
     description:
       - With O(state=present), replace a stale lock instead of failing.
-      - The roles expose it as C(nekomorto_lock_takeover=true). It never replaces a lock that has not expired.
+      - The roles expose it as C(run_control_lock_takeover=true). It never replaces a lock that has not expired.
     type: bool
     default: false
   force:
@@ -89,7 +89,7 @@ EXAMPLES = r"""
     holder: "{{ lookup('ansible.builtin.env', 'USER') }}@{{ lookup('ansible.builtin.pipe', 'hostname') }}"
     playbook: deploy.yml
     ttl_seconds: 3600
-    takeover: "{{ nekomorto_lock_takeover }}"
+    takeover: "{{ run_control_lock_takeover }}"
 
 - name: Release the deploy lock
   nekomorto.ops.deploy_lock:
@@ -163,7 +163,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._deploy_lock import 
 )
 from ansible_collections.nekomorto.ops.plugins.module_utils._timestamps import utc_now
 
-TAKEOVER_HINT = "nekomorto_lock_takeover=true (module option takeover=true)"
+TAKEOVER_HINT = "run_control_lock_takeover=true (module option takeover=true)"
 
 
 def _text(lock: dict[str, t.Any] | None) -> str:

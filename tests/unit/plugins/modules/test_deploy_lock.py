@@ -69,7 +69,7 @@ def test_contention_fails_naming_the_holder(lock_path: Path, check_mode: bool) -
         f"The deploy lock {lock_path} is held by run-1@host (playbook deploy.yml, run run-1) "
         f"since {first['started_at']}, until {first['expires_at']}."
     )
-    assert "nekomorto_lock_takeover=true" in result["msg"]
+    assert "run_control_lock_takeover=true" in result["msg"]
     assert result["acquired"] is False and result["stale"] is False
     assert result["lock"] == first
     assert _keys(result) == RESULT_KEYS
@@ -82,7 +82,7 @@ def test_stale_lock_without_takeover_fails_with_the_way_out(lock_path: Path) -> 
     assert result["failed"] is True
     assert result["stale"] is True
     assert f"The deploy lock {lock_path} is stale: it is held by bob@ci (playbook backup.yml" in result["msg"]
-    assert "rerun with nekomorto_lock_takeover=true" in result["msg"]
+    assert "rerun with run_control_lock_takeover=true" in result["msg"]
     assert json.loads(lock_path.read_text()) == STALE_LOCK
 
 
