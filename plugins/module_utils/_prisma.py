@@ -63,6 +63,7 @@ class MigrationState:
 
     table_exists: bool
     local: list[str]
+    compared_with_local: bool = True
     applied: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     failed_migrations: list[dict[str, t.Any]] = field(default_factory=list)
@@ -151,8 +152,11 @@ def _failed_entry(record: MigrationRecord) -> dict[str, t.Any]:
     }
 
 
-def compare_migrations(local: list[LocalMigration], records: list[MigrationRecord] | None) -> MigrationState:
+def compare_migrations(local: list[LocalMigration] | None, records: list[MigrationRecord] | None) -> MigrationState:
     """Classify every migration; C(records=None) means the C(_prisma_migrations) table does not exist.
+
+    C(local=None) means no migrations folder was given: only the database side is classified, and
+    C(pending), C(modified) and C(missing_locally) stay empty.
 
     A name is C(failed) while one of its rows is neither finished nor rolled back (C(migrate deploy)
     refuses to run, error P3009); otherwise C(applied) when one of its rows finished and was not rolled
@@ -160,8 +164,10 @@ def compare_migrations(local: list[LocalMigration], records: list[MigrationRecor
     C(pending) is what the next C(migrate deploy) would apply: local migrations neither applied nor
     failed. Records are expected in C(started_at) order.
     """
+    compared = local is not None
+    local = local or []
     local_names = [migration.name for migration in local]
-    state = MigrationState(table_exists=records is not None, local=local_names)
+    state = MigrationState(table_exists=records is not None, local=local_names, compared_with_local=compared)
     if records is None:
         state.pending = list(local_names)
         return state
@@ -191,7 +197,10 @@ def compare_migrations(local: list[LocalMigration], records: list[MigrationRecor
         for migration in local
         if migration.name in finished_rows and not script_matches_checksum(migration.script, finished_rows[migration.name].checksum)
     ]
-    state.missing_locally = [name for name in rows_by_name if name not in local_set and (name in finished_rows or name in failed_names)]
+    if compared:
+        state.missing_locally = [
+            name for name in rows_by_name if name not in local_set and (name in finished_rows or name in failed_names)
+        ]
     return state
 
 
@@ -208,10 +217,10 @@ def summarize(state: MigrationState, schema: str) -> str:
     """One sentence an operator can read in a task's output."""
     total = len(state.local)
     if not state.table_exists:
-        return (
-            f"No {MIGRATIONS_TABLE} table in schema {schema}: the database is not managed by Prisma yet; "
-            f"all {_plural(total, 'local migration')} are pending."
-        )
+        sentence = f"No {MIGRATIONS_TABLE} table in schema {schema}: the database is not managed by Prisma yet"
+        if not state.compared_with_local:
+            return f"{sentence}."
+        return f"{sentence}; all {_plural(total, 'local migration')} are pending."
     parts = []
     if state.failed_migrations:
         names = _names([entry["name"] for entry in state.failed_migrations])
@@ -224,6 +233,8 @@ def summarize(state: MigrationState, schema: str) -> str:
         parts.append(f"edited after being applied (checksum differs): {_names(state.modified)}")
     if state.pending:
         parts.append(f"{len(state.pending)} of {_plural(total, 'migration')} pending: {_names(state.pending)}")
+    if not state.compared_with_local:
+        parts.append(f"{_plural(len(state.applied), 'migration')} applied; pending ones unknown (no migrations folder given)")
     if not parts:
         return f"Database schema is up to date: all {_plural(total, 'migration')} applied."
     sentence = "; ".join(parts)

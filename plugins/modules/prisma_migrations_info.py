@@ -29,8 +29,10 @@ options:
     description:
       - The release's migrations folder, on the managed host, for example C(/srv/nekomorto/releases/<id>/prisma/migrations).
       - Each subfolder holding a C(migration.sql) is a migration; they are ordered by name.
+      - When omitted (for example in a preflight, before the release exists), only the database side is read, so
+        RV(applied), RV(failed_migrations) and RV(rolled_back) are filled, and RV(local), RV(pending), RV(modified)
+        and RV(missing_locally) stay empty.
     type: path
-    required: true
   fail_on_unreachable:
     description:
       - Fail when the database cannot be reached.
@@ -58,6 +60,13 @@ EXAMPLES = r"""
   become: true
   register: migrations
   check_mode: false
+
+- name: Check, before anything is deployed, that no migration is left failed
+  nekomorto.ops.prisma_migrations_info:
+    env_file: /srv/nekomorto/shared/.env
+  become: true
+  register: migrations_before
+  failed_when: migrations_before.failed_migrations | length > 0
 
 - name: Stop before migrating when a migration failed or the history diverged
   ansible.builtin.assert:
@@ -93,7 +102,7 @@ table_exists:
   type: bool
   sample: true
 local:
-  description: Names of the migrations in O(migrations_dir), in order.
+  description: Names of the migrations in O(migrations_dir), in order; empty without O(migrations_dir).
   returned: always
   type: list
   elements: str
@@ -210,7 +219,7 @@ APPLICATION_NAME = "nekomorto.ops.prisma_migrations_info"
 def _argument_spec() -> dict[str, dict[str, t.Any]]:
     spec = connection_argument_spec()
     spec.update(
-        migrations_dir={"type": "path", "required": True},
+        migrations_dir={"type": "path"},
         fail_on_unreachable={"type": "bool", "default": True},
     )
     return spec
@@ -255,11 +264,13 @@ class MigrationsProbe:
             self.module.no_log_values.add(params.password)
         self.result["schema"] = params.schema
 
-        try:
-            local = read_local_migrations(self.module.params["migrations_dir"])
-        except MigrationsDirError as exc:
-            self.fail(str(exc))
-        self.result["local"] = [migration.name for migration in local]
+        local = None
+        if self.module.params["migrations_dir"]:
+            try:
+                local = read_local_migrations(self.module.params["migrations_dir"])
+            except MigrationsDirError as exc:
+                self.fail(str(exc))
+            self.result["local"] = [migration.name for migration in local]
 
         session = PostgresSession(params, self.module.params["connect_timeout"], APPLICATION_NAME)
         try:

@@ -292,6 +292,19 @@ def test_migration_history_is_classified(fresh_schema: Sandbox, tmp_path: Path) 
     assert result["changed"] is False
 
 
+def test_database_side_only_for_a_preflight(fresh_schema: Sandbox, tmp_path: Path) -> None:
+    box = fresh_schema
+    box.sql(PRISMA_MIGRATIONS_DDL.format(schema="public"), as_app=True)
+    _record(box, "20260101000000_init", SCRIPTS["20260101000000_init"], 0)
+    _record(box, "20260201000000_user_sessions", SCRIPTS["20260201000000_user_sessions"], 1, finished=False, logs="ERROR: boom")
+    outcome = run_module(prisma_migrations_info.main, {"env_file": box.env_file(tmp_path)})
+    assert not outcome.failed, outcome.result.get("msg")
+    result = outcome.result
+    assert result["applied"] == ["20260101000000_init"]
+    assert [entry["name"] for entry in result["failed_migrations"]] == ["20260201000000_user_sessions"]
+    assert (result["local"], result["pending"], result["modified"], result["missing_locally"]) == ([], [], [], [])
+
+
 def test_pending_and_rolled_back_in_a_url_schema(fresh_schema: Sandbox, tmp_path: Path) -> None:
     box = fresh_schema
     box.sql(PRISMA_MIGRATIONS_DDL.format(schema="app"), as_app=True)

@@ -227,6 +227,22 @@ def test_summary_shortens_long_lists() -> None:
     )
 
 
+def test_database_side_only_without_a_migrations_folder() -> None:
+    records = [_done("1_a", 0), _failed("2_b", 1), _rolled_back(_failed("3_c", 2), 3)]
+    state = compare_migrations(None, records)
+    assert state.applied == ["1_a"]
+    assert [entry["name"] for entry in state.failed_migrations] == ["2_b"]
+    assert state.rolled_back == ["3_c"]
+    assert (state.local, state.pending, state.modified, state.missing_locally) == ([], [], [], [])
+    assert summarize(state, "public") == (
+        "Failed: 2_b (migrate deploy refuses to run, P3009, until it is resolved); "
+        "1 migration applied; pending ones unknown (no migrations folder given)."
+    )
+    assert summarize(compare_migrations(None, None), "app") == (
+        "No _prisma_migrations table in schema app: the database is not managed by Prisma yet."
+    )
+
+
 def test_resolve_hints_give_both_choices_once_per_failed_migration() -> None:
     state = compare_migrations(_local("1_a", "2_b"), [_done("1_a", 0), _failed("2_b", 1), _failed("2_b", 2)])
     hints = resolve_hints(state)
