@@ -120,7 +120,6 @@ class HttpClient:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.verify = validate_certs
-        self.session.headers.update({"Accept": "application/json, text/html;q=0.9, */*;q=0.8"})
         self.session.headers.update({str(key): str(value) for key, value in (headers or {}).items()})
 
     def request(self, method: str, url: str, headers: dict[str, str] | None = None) -> HttpAnswer:
