@@ -14,12 +14,21 @@ from dataclasses import dataclass, field
 from ansible_collections.nekomorto.ops.plugins.module_utils._http import HttpAnswer
 
 _HEALTH_FIELDS = ["status", "dataSource", "maintenanceMode", "checks", "summary"]
+_HEALTH_VALUES = {"dataSource": "db", "build.apiVersion": "v1"}
 
 # The checks of the app's `npm run api:smoke`, in its order.
 DEFAULT_CHECKS: list[dict[str, t.Any]] = [
-    {"name": "health live", "path": "/api/health/live", "content_type": "json", "json_fields": ["ok", "status"]},
-    {"name": "health ready", "path": "/api/health/ready", "content_type": "json", "json_fields": _HEALTH_FIELDS},
-    {"name": "health", "path": "/api/health", "content_type": "json", "json_fields": _HEALTH_FIELDS},
+    {
+        "name": "health live",
+        "path": "/api/health/live",
+        "content_type": "json",
+        "json_fields": ["ok", "status"],
+        "json_equals": {"ok": True, "status": "ok", "build.apiVersion": "v1"},
+    },
+    {"name": "health ready", "path": "/api/health/ready", "content_type": "json", "json_fields": _HEALTH_FIELDS,
+     "json_equals": _HEALTH_VALUES},
+    {"name": "health", "path": "/api/health", "content_type": "json", "json_fields": _HEALTH_FIELDS,
+     "json_equals": _HEALTH_VALUES},
     {
         "name": "API contract v1",
         "path": "/api/contracts/v1.json",

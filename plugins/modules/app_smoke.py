@@ -29,9 +29,10 @@ options:
   checks:
     description:
       - The assertions, run in this order.
-      - When omitted, the app's smoke checks are used. C(/api/health/live) answers 200 JSON with C(ok) and C(status).
-        C(/api/health/ready) and C(/api/health) answer 200 JSON with C(status), C(dataSource), C(maintenanceMode),
-        C(checks) and C(summary). C(/api/contracts/v1.json) answers 200 JSON with C(version=v1) and C(endpoints).
+      - When omitted, the app's smoke checks are used. C(/api/health/live) answers 200 JSON with C(ok=true),
+        C(status=ok) and C(build.apiVersion=v1).
+        C(/api/health/ready) and C(/api/health) answer 200 JSON with C(status), C(dataSource=db), C(maintenanceMode),
+        C(checks), C(summary) and C(build.apiVersion=v1). C(/api/contracts/v1.json) answers 200 JSON with C(version=v1) and C(endpoints).
         C(/sitemap.xml) contains C(<urlset). C(/rss.xml) and C(/projects/rss.xml) contain C(<rss).
         C(/) is HTML containing C(<html). C(/manifest.webmanifest) is JSON with C(name).
         C(/assets/__smoke_missing__.js) answers 404.
