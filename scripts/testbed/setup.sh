@@ -104,10 +104,10 @@ ensure_standin() {
   fi
 }
 
-# The test hosts install npm packages from this cache with --offline: the lockfiles are resolved once
-# here, by the same npm the hosts run (inside the test-host image), and never again in a test.
+# The test hosts install npm packages from this cache with --offline: the lockfiles are resolved
+# once here (through this machine's npm and its CA settings) and never again in a test.
 ensure_npm_cache() {
-  local locks=() lock want
+  local locks=() lock want tmp
   for lock in "$TESTBED_ROOT"/tests/standin/app/package-lock.json \
               "$TESTBED_ROOT"/tests/support/prisma-schema-engine/package-lock.json; do
     [ -f "$lock" ] && locks+=("$lock")
@@ -117,13 +117,44 @@ ensure_npm_cache() {
   [ -e "$TESTBED_CACHE/npm/.filled-$want" ] && return 0
   log "filling the offline npm cache"
   mkdir -p "$TESTBED_CACHE/npm"
+  tmp=$(mktemp -d)
   for lock in "${locks[@]}"; do
-    docker run --rm --network host -v "$TESTBED_CACHE/npm:/cache" -v "$(dirname "$lock"):/src:ro" \
-      "$TESTBED_HOST_IMAGE" sh -ec 'cp -r /src /tmp/p && cd /tmp/p && rm -rf node_modules &&
-        npm ci --cache /cache --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null'
+    rm -rf "$tmp/p" && mkdir "$tmp/p"
+    cp "$(dirname "$lock")/package.json" "$lock" "$tmp/p/"
+    (cd "$tmp/p" && npm ci --cache "$TESTBED_CACHE/npm" --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null) \
+      || die "npm ci of $lock failed"
   done
+  rm -rf "$tmp"
+  chmod -R a+rwX "$TESTBED_CACHE/npm"
   rm -f "$TESTBED_CACHE"/npm/.filled-*
   touch "$TESTBED_CACHE/npm/.filled-$want"
+}
+
+# ansible-test sanity builds its venvs with a pip bootstrap script it downloads from a host that may
+# be unreachable; it uses a cached copy when one exists. Ours bootstraps pip from the interpreter's
+# own ensurepip, then installs what ansible-test asks for from the package index.
+ensure_ansible_test_bootstrap() {
+  local version script
+  version=$("$TESTBED_VENV/bin/python" - <<'PY'
+import re, pathlib, ansible_test
+text = (pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py").read_text()
+print(re.search(r"pip='([0-9.]+)'", text).group(1))
+PY
+)
+  script="$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+  [ -s "$script" ] && return 0
+  mkdir -p "$(dirname "$script")"
+  cat >"$script" <<'PY'
+# pip bootstrap for ansible-test (written by nekomorto.ops scripts/testbed/setup.sh):
+# ensurepip, then pip install the requested packages. get-pip's --no-setuptools/--no-wheel mean
+# "do not add them", which plain pip does by default.
+import subprocess
+import sys
+
+args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"])
+subprocess.check_call([sys.executable, "-m", "pip", "install"] + args)
+PY
 }
 
 ensure_packages
@@ -133,4 +164,5 @@ ensure_base_image
 ensure_host_image
 ensure_standin
 ensure_npm_cache
+ensure_ansible_test_bootstrap
 log "test bed ready"
