@@ -39,7 +39,7 @@ function copyTree(from, to) {
 
 async function main() {
   parseArgs(process.argv.slice(2));
-  const prisma = openPrisma();
+  const prisma = await openPrisma();
   const started = Date.now();
   const stamp = timestampId();
   let dir = path.join(BACKUPS_DIR, `backup-${stamp}`);

@@ -94,7 +94,7 @@ const POSTS = [
 
 async function main() {
   const remote = remoteBase();
-  const prisma = openPrisma();
+  const prisma = await openPrisma();
   fs.mkdirSync(UPLOADS_DIR, { recursive: true });
   const written = [];
   const created = { users: 0, projects: 0, posts: 0 };

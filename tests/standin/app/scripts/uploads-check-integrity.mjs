@@ -21,7 +21,7 @@ async function main() {
   const { options } = parseArgs(process.argv.slice(2), { valueKeys: ["mode"] });
   const mode = options.mode ?? "fast";
   if (!["fast", "deep"].includes(mode)) throw new UsageError(`--mode must be fast or deep, got "${mode}".`);
-  const prisma = openPrisma();
+  const prisma = await openPrisma();
   const errors = [];
   const warnings = [];
 

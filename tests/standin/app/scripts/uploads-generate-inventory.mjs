@@ -12,7 +12,7 @@ import { absolutePath, listUploadFiles, mimeTypeFor, sha256File, uploadUrl, UPLO
 
 async function main() {
   parseArgs(process.argv.slice(2));
-  const prisma = openPrisma();
+  const prisma = await openPrisma();
   if (!fs.existsSync(UPLOADS_DIR)) {
     console.error("uploads:generate-inventory: public/uploads not found.");
     return 1;

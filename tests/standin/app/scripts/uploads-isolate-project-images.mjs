@@ -46,7 +46,7 @@ function planIsolation(references) {
 async function main() {
   const { options } = parseArgs(process.argv.slice(2), { flags: ["apply", "dry-run"] });
   const apply = Boolean(options.apply) && !options["dry-run"];
-  const prisma = openPrisma();
+  const prisma = await openPrisma();
   const plan = planIsolation(await collectReferences(prisma));
 
   console.log(`uploads:isolate-project-images (${apply ? "apply" : "dry-run"})`);

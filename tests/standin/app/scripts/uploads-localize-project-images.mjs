@@ -65,7 +65,7 @@ async function main() {
     projectId = Number(options.project);
   }
 
-  const prisma = openPrisma();
+  const prisma = await openPrisma();
   const projects = await prisma.project.findMany({
     where: projectId === null ? undefined : { id: projectId },
     orderBy: { id: "asc" },

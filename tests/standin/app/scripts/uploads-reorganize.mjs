@@ -51,7 +51,7 @@ function planReorganize(references) {
 async function main() {
   const { options } = parseArgs(process.argv.slice(2), { flags: ["apply", "dry-run"] });
   const apply = Boolean(options.apply) && !options["dry-run"];
-  const prisma = openPrisma();
+  const prisma = await openPrisma();
   const plan = planReorganize(await collectReferences(prisma));
 
   console.log(`uploads:reorganize (${apply ? "apply" : "dry-run"})`);

@@ -56,7 +56,7 @@ function planUser(user) {
 async function main() {
   const { options } = parseArgs(process.argv.slice(2), { flags: ["apply", "dry-run"] });
   const apply = Boolean(options.apply) && !options["dry-run"];
-  const prisma = openPrisma();
+  const prisma = await openPrisma();
   const users = await prisma.user.findMany({ orderBy: { id: "asc" } });
   const plans = users.map(planUser);
   const changes = plans.filter((plan) => plan.changed);

@@ -1,12 +1,14 @@
 import "dotenv/config";
 import { loadConfig } from "./config.js";
-import { createPrisma, pingDatabase } from "./db.js";
-import { readBuildInfo } from "./build-info.js";
-import { createApp } from "./app.js";
-import { APP_VERSION } from "./version.js";
 
-// Throws (exit 1, nothing listening) on a missing DATABASE_URL or a bad production env.
+// Throws (exit 1, nothing listening) on a missing DATABASE_URL or a bad production env,
+// before anything else is loaded.
 const config = loadConfig(process.env);
+
+const { createPrisma, pingDatabase } = await import("./db.js");
+const { readBuildInfo } = await import("./build-info.js");
+const { createApp } = await import("./app.js");
+const { APP_VERSION } = await import("./version.js");
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,6 +1,5 @@
 // Shared plumbing of the ops scripts: arguments, DATABASE_URL, Prisma, exit codes.
 
-import { createPrisma } from "../../server/db.js";
 import { UsageError } from "./args.js";
 
 export { parseArgs, UsageError } from "./args.js";
@@ -15,8 +14,11 @@ export function requireDatabaseUrl(env = process.env) {
   return String(value).trim();
 }
 
-export function openPrisma() {
-  return createPrisma(requireDatabaseUrl());
+/** Checks DATABASE_URL before loading the Prisma client at all. */
+export async function openPrisma() {
+  const databaseUrl = requireDatabaseUrl();
+  const { createPrisma } = await import("../../server/db.js");
+  return createPrisma(databaseUrl);
 }
 
 /** Runs main(), prints failures as one clear line, and exits with its code. */
