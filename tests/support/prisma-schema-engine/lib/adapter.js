@@ -85,7 +85,7 @@ class EngineAdapter {
     try {
       await this.#inner.executeRaw({ sql: script, ...NO_PARAMETERS });
     } catch (error) {
-      this.#onScriptFailure?.(script, error);
+      this.#onScriptFailure?.(error);
       throw error;
     }
   }

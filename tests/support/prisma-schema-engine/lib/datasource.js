@@ -38,9 +38,9 @@ export function parseDatasourceArgument(json) {
   } catch {
     throw invalidUrl('The --datasource argument is not valid JSON.');
   }
-  if (typeof value?.url !== 'string' || value.url === '') {
-    throw invalidUrl('The --datasource argument has no `url`.');
-  }
+  // The CLI passes `{}` when the config names no URL; commands that need a
+  // database then fail with their own message.
+  if (typeof value?.url !== 'string' || value.url === '') return undefined;
   return { url: value.url, shadowDatabaseUrl: value.shadowDatabaseUrl ?? undefined };
 }
 

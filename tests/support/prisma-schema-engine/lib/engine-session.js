@@ -13,8 +13,7 @@ async function readDatamodels(paths) {
 }
 
 export class EngineSession {
-  #connection;
-  #shadowConnection;
+  #describeConnections;
   #datamodelPaths;
   #logger;
   #engine;
@@ -25,15 +24,16 @@ export class EngineSession {
   currentMigrationName = undefined;
   lastScriptFailure = undefined;
 
-  constructor({ connection, shadowConnection, datamodelPaths, logger }) {
-    this.#connection = connection;
-    this.#shadowConnection = shadowConnection;
+  constructor({ describeConnections, datamodelPaths, logger }) {
+    this.#describeConnections = describeConnections;
     this.#datamodelPaths = datamodelPaths;
     this.#logger = logger;
   }
 
-  get connection() {
-    return this.#connection;
+  // { connection, shadowConnection } from the datasource argument; throws
+  // the user-facing error of an unusable URL.
+  connections() {
+    return this.#describeConnections();
   }
 
   #onWasmLog = (record) => {
@@ -47,8 +47,8 @@ export class EngineSession {
     }
   };
 
-  #onScriptFailure = (script, error) => {
-    this.lastScriptFailure = { script, error, migrationName: this.currentMigrationName };
+  #onScriptFailure = (error) => {
+    this.lastScriptFailure = { error, migrationName: this.currentMigrationName };
   };
 
   async engine() {
@@ -60,7 +60,8 @@ export class EngineSession {
   }
 
   async #create() {
-    if (!this.#connection) {
+    const { connection, shadowConnection } = this.connections();
+    if (!connection) {
       throw new UserFacingError(
         'P1012',
         'This schema engine stand-in needs a PostgreSQL database for every command: no datasource URL was given (set `datasource.url` in prisma.config).',
@@ -69,15 +70,15 @@ export class EngineSession {
     const wasm = await loadWasmSchemaEngine();
     const datamodels = await readDatamodels(this.#datamodelPaths);
     await this.#factory?.disposeAll();
-    const factory = new SingleSessionPgAdapterFactory(this.#connection, {
-      shadowConnection: this.#shadowConnection,
+    const factory = new SingleSessionPgAdapterFactory(connection, {
+      shadowConnection,
       onScriptFailure: this.#onScriptFailure,
     });
     this.#factory = factory;
     try {
       return await wasm.SchemaEngine.new({ datamodels }, this.#onWasmLog, bindMigrationAwareSqlAdapterFactory(factory));
     } catch (error) {
-      if (factory.connectionError) throw connectionFailure(factory.connectionError, this.#connection.target);
+      if (factory.connectionError) throw connectionFailure(factory.connectionError, connection.target);
       throw error;
     }
   }

@@ -63,21 +63,15 @@ export async function main(argv) {
 
   const wasm = await loadWasmSchemaEngine();
   logger.info('Starting schema engine RPC server', { git_hash: wasm.gitHash });
-  let connection;
-  let shadowConnection;
-  let connectionError;
-  try {
-    connection = datasource ? describeConnection(datasource.url) : undefined;
-    shadowConnection = datasource?.shadowDatabaseUrl ? describeConnection(datasource.shadowDatabaseUrl) : undefined;
-  } catch (error) {
-    connectionError = error;
-  }
-  const session = new EngineSession({ connection, shadowConnection, datamodelPaths: options.datamodels, logger });
-  if (connectionError) {
-    session.engine = async () => {
-      throw connectionError;
-    };
-  }
+  const session = new EngineSession({
+    // An unusable URL is reported on each request, as the native engine does.
+    describeConnections: () => ({
+      connection: datasource ? describeConnection(datasource.url) : undefined,
+      shadowConnection: datasource?.shadowDatabaseUrl ? describeConnection(datasource.shadowDatabaseUrl) : undefined,
+    }),
+    datamodelPaths: options.datamodels,
+    logger,
+  });
   const server = new RpcServer({ session, logger, trace, takePanicMessage: wasm.takePanicMessage });
   return server.serve();
 }

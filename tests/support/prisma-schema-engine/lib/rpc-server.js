@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline';
 import { createDatabase } from './database-commands.js';
 import { describeConnection } from './datasource.js';
-import { RPC_ENGINE_ERROR, migrationScriptFailure, rpcErrorData } from './user-facing-errors.js';
+import { RPC_ENGINE_ERROR, UserFacingError, migrationScriptFailure, rpcErrorData } from './user-facing-errors.js';
 
 // RPC methods that map one to one onto the wasm SchemaEngine.
 const FORWARDED_METHODS = new Set([
@@ -229,8 +229,8 @@ export class RpcServer {
 
   async #createDatabase(params) {
     const url = params?.datasource?.url;
-    const connection = url ? describeConnection(url) : this.#session.connection;
-    const databaseName = await createDatabase(connection);
-    return { databaseName };
+    const connection = url ? describeConnection(url) : this.#session.connections().connection;
+    if (!connection) throw new UserFacingError('P1012', 'createDatabase needs a datasource URL.');
+    return { databaseName: await createDatabase(connection) };
   }
 }

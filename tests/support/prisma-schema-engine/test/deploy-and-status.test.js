@@ -85,3 +85,28 @@ describe('migrate deploy and migrate status', () => {
     assert.equal(status.code, 0, status.output);
   });
 });
+
+describe('two deploys at the same time', () => {
+  const name = uniqueName('concurrent');
+  let project;
+  let url;
+
+  before(async () => {
+    url = databaseUrl(name);
+    await query(databaseUrl('postgres'), `CREATE DATABASE "${name}"`);
+    project = await ScratchProject.create({ '20240101000000_slow': `${INIT}SELECT pg_sleep(2);\n` });
+  });
+
+  after(async () => {
+    await project?.remove();
+    if (url) await dropDatabase(name);
+  });
+
+  test('apply each migration once: the second waits for the first one\'s lock', async () => {
+    const results = await Promise.all([prisma(project, ['migrate', 'deploy'], url), prisma(project, ['migrate', 'deploy'], url)]);
+    for (const result of results) assert.equal(result.code, 0, result.output);
+    const applied = results.filter((result) => /All migrations have been successfully applied\./.test(result.output));
+    assert.equal(applied.length, 1, results.map((result) => result.output).join('\n----\n'));
+    assert.deepEqual(await query(url, 'SELECT migration_name FROM _prisma_migrations'), [{ migration_name: '20240101000000_slow' }]);
+  });
+});
