@@ -72,6 +72,6 @@ export async function main(argv) {
     datamodelPaths: options.datamodels,
     logger,
   });
-  const server = new RpcServer({ session, logger, trace, takePanicMessage: wasm.takePanicMessage });
+  const server = new RpcServer({ session, logger, trace, redact, takePanicMessage: wasm.takePanicMessage });
   return server.serve();
 }

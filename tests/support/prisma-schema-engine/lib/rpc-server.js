@@ -37,6 +37,7 @@ const EXIT_PANIC = 101;
 
 export class RpcServer {
   #session;
+  #redact;
   #logger;
   #trace;
   #takePanicMessage;
@@ -47,8 +48,9 @@ export class RpcServer {
   #crash;
   #busy = false;
 
-  constructor({ session, logger, trace, takePanicMessage, output = process.stdout }) {
+  constructor({ session, logger, trace, redact, takePanicMessage, output = process.stdout }) {
     this.#session = session;
+    this.#redact = redact;
     this.#logger = logger;
     this.#trace = trace;
     this.#takePanicMessage = takePanicMessage;
@@ -159,7 +161,7 @@ export class RpcServer {
       await this.#send({
         jsonrpc: '2.0',
         id,
-        error: { code: RPC_ENGINE_ERROR, message: 'An error happened. Check the data field for details.', data: rpcErrorData({ message }, { isPanic: true }) },
+        error: { code: RPC_ENGINE_ERROR, message: 'An error happened. Check the data field for details.', data: this.#redact(rpcErrorData({ message }, { isPanic: true })) },
       });
       // The wasm instance is not usable after a panic; the native engine exits too.
       return EXIT_PANIC;
@@ -168,7 +170,7 @@ export class RpcServer {
     await this.#send({
       jsonrpc: '2.0',
       id,
-      error: { code: RPC_ENGINE_ERROR, message: 'An error happened. Check the data field for details.', data: rpcErrorData(error) },
+      error: { code: RPC_ENGINE_ERROR, message: 'An error happened. Check the data field for details.', data: this.#redact(rpcErrorData(error)) },
     });
     return crashed ? EXIT_ERROR : EXIT_OK;
   }
