@@ -26,7 +26,7 @@ for host in "${hosts[@]}"; do
     log "starting $host"
     extra=()
     if [ "$host" = nekomorto-demo-app ]; then
-      extra=(-v "$TESTBED_CACHE/npm:/var/cache/nekomorto-npm" -v "$TESTBED_CACHE/standin.git:/srv/git/standin.git:ro")
+      extra=(-v "$TESTBED_CACHE/npm:/srv/npm-seed:ro" -v "$TESTBED_CACHE/standin.git:/srv/git/standin.git:ro")
     fi
     docker run -d --name "$host" --hostname "$host" --network host --cgroupns host \
       -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \

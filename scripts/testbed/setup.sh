@@ -104,10 +104,12 @@ ensure_standin() {
   fi
 }
 
-# The test hosts install npm packages from this cache with --offline: the lockfiles are resolved
-# once here (through this machine's npm and its CA settings) and never again in a test.
+# The test hosts install npm packages from this cache with --offline. Every package of the lockfiles
+# is added once here, by the npm the hosts run (inside the test-host image), trusting this machine's
+# CA bundle. `npm cache add` files tarballs under their registry address, which is where an offline
+# `npm ci` of a lockfile without `resolved` fields looks for them (a plain `npm ci` does not).
 ensure_npm_cache() {
-  local locks=() lock want tmp
+  local locks=() lock want ca_opts=()
   for lock in "$TESTBED_ROOT"/tests/standin/app/package-lock.json \
               "$TESTBED_ROOT"/tests/support/prisma-schema-engine/package-lock.json; do
     [ -f "$lock" ] && locks+=("$lock")
@@ -117,14 +119,22 @@ ensure_npm_cache() {
   [ -e "$TESTBED_CACHE/npm/.filled-$want" ] && return 0
   log "filling the offline npm cache"
   mkdir -p "$TESTBED_CACHE/npm"
-  tmp=$(mktemp -d)
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    ca_opts=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/host-ca.crt:ro
+             -e npm_config_cafile=/etc/ssl/certs/host-ca.crt)
+  fi
   for lock in "${locks[@]}"; do
-    rm -rf "$tmp/p" && mkdir "$tmp/p"
-    cp "$(dirname "$lock")/package.json" "$lock" "$tmp/p/"
-    (cd "$tmp/p" && npm ci --cache "$TESTBED_CACHE/npm" --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null) \
+    docker run --rm --network host "${ca_opts[@]}" -v "$TESTBED_CACHE/npm:/cache" \
+      -v "$(dirname "$lock"):/src:ro" "$TESTBED_HOST_IMAGE" sh -ec '
+        node -e "
+          const lock = require(\"/src/package-lock.json\");
+          for (const [path, entry] of Object.entries(lock.packages)) {
+            if (!path || entry.link || !entry.version) continue;
+            const name = entry.name || path.slice(path.lastIndexOf(\"node_modules/\") + 13);
+            console.log(name + \"@\" + entry.version);
+          }" | sort -u | xargs -n 40 npm cache add --cache /cache --loglevel=error' \
       || die "npm ci of $lock failed"
   done
-  rm -rf "$tmp"
   chmod -R a+rwX "$TESTBED_CACHE/npm"
   rm -f "$TESTBED_CACHE"/npm/.filled-*
   touch "$TESTBED_CACHE/npm/.filled-$want"
