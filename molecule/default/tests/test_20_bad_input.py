@@ -1,0 +1,48 @@
+"""Bad input is refused in preflight, naming the variable and the rule, with the host unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+import testbed
+from conftest import DB_PASSWORD, DB_PORT, app_env, deploy
+
+CASES = [
+    pytest.param({"app_env": app_env(DATABASE_URL=None)}, "DATABASE_URL", id="missing-database-url"),
+    pytest.param({"app_env": app_env(DATABASE_URL="postgresql://")}, "DATABASE_URL", id="malformed-url"),
+    pytest.param({"app_env": app_env(DATABASE_URL=f"mysql://nekomorto_app:{DB_PASSWORD}@127.0.0.1:{DB_PORT}/nekomorto")},
+                 "DATABASE_URL", id="wrong-scheme"),
+    pytest.param({"app_env": app_env(DATABASE_URL=f"postgresql://nekomorto_app:{DB_PASSWORD}@127.0.0.1:99999/nekomorto")},
+                 "DATABASE_URL", id="invalid-port"),
+    pytest.param({"app_env": app_env(SESSION_SECRET="")}, "SESSION_SECRET", id="empty-session-secret"),
+    pytest.param({"app_env": app_env(SESSION_SECRET="short")}, "SESSION_SECRET", id="short-session-secret"),
+    pytest.param({"app_env": app_env(APP_ORIGIN="nekomata.moe")}, "APP_ORIGIN", id="origin-without-scheme"),
+    pytest.param({"app_env": app_env(APP_ORIGIN="https://nekomata.moe/path")}, "APP_ORIGIN", id="origin-with-path"),
+    pytest.param({"app_env": app_env(APP_ORIGIN="http://nekomata.moe")}, "APP_ORIGIN", id="http-origin-in-production"),
+    pytest.param({"app_env": app_env(ADMIN_ORIGINS="admin.nekomata.moe")}, "ADMIN_ORIGINS", id="bad-admin-origins"),
+    pytest.param({"app_env": app_env(MAINTENANCE_MODE="maybe")}, "MAINTENANCE_MODE", id="bad-maintenance-word"),
+    pytest.param({"app_env": app_env(DATA_SOURCE="json")}, "DATA_SOURCE", id="json-source"),
+    pytest.param({"app_env": app_env(DUAL_WRITE_JSON="true")}, "DUAL_WRITE_JSON", id="dual-write"),
+    pytest.param({"app_env": app_env(NODE_ENV=None)}, "NODE_ENV", id="missing-node-env"),
+    pytest.param({"app_env": app_env(DATABASE_URL=f"postgresql://nekomorto_app:{DB_PASSWORD}@127.0.0.1:1/nekomorto")},
+                 "cannot connect", id="unreachable-database"),
+    pytest.param({"app_env": app_env(DATABASE_URL=f"postgresql://nekomorto_app:wrong-password@127.0.0.1:{DB_PORT}/nekomorto")},
+                 "password authentication failed", id="wrong-database-password"),
+    pytest.param({"app_env": app_env(SESSION_TABLE="custom_sessions")}, "SESSION_TABLE", id="missing-session-table"),
+    pytest.param({"app_version": "v404"}, "app_version=v404", id="unknown-version"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "named"), CASES)
+def test_bad_input_fails_before_any_change(app, db, overrides, named):
+    before = testbed.app_snapshot(app)
+    migrations_before = testbed.psql(db, "SELECT count(*) FROM _prisma_migrations", port=DB_PORT)
+    run = deploy(overrides.pop("app_version", "v1"), **overrides)
+    assert run.rc != 0, run.output[-2000:]
+    assert named in run.output, run.output[-3000:]
+    assert testbed.app_snapshot(app) == before
+    assert testbed.psql(db, "SELECT count(*) FROM _prisma_migrations", port=DB_PORT) == migrations_before
+    # Refused before any app task: no release built, no env rendered, no lock left behind.
+    assert "Render the env file" not in run.output.split("fatal:")[0]
+    assert not app.file("/srv/nekomorto/state/lock").exists
+    assert "wrong-password" not in run.output

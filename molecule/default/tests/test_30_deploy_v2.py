@@ -1,0 +1,52 @@
+"""v1 -> v2: the new migration is pending before, applied exactly once by the deploy, status clean after."""
+
+from __future__ import annotations
+
+import json
+
+import testbed
+from conftest import APP_ROOT, as_app_user, deploy, migration_rows, served_version
+
+V2_MIGRATION = "20260201000000_project_featured"
+
+
+def test_prisma_migrate_status_lists_the_pending_migration_before(app):
+    # v2's source next to the live release's node_modules and .env: what an operator sees before deploying.
+    prepared = app.run(
+        "rm -rf /tmp/v2src && mkdir /tmp/v2src && chown nekomorto /tmp/v2src && "
+        "runuser -u nekomorto -- sh -c 'git -C %s/repo.git archive v2 | tar -x -C /tmp/v2src' && "
+        "ln -s %s/current/node_modules /tmp/v2src/node_modules && ln -s %s/shared/.env /tmp/v2src/.env",
+        APP_ROOT, APP_ROOT, APP_ROOT,
+    )
+    assert prepared.rc == 0, prepared.stderr
+    status = as_app_user(app, "npx --no prisma migrate status", cwd="/tmp/v2src")
+    assert status.rc == 1
+    assert "have not yet been applied" in status.stdout
+    assert V2_MIGRATION in status.stdout
+
+
+def test_deploy_v2_applies_its_migration_once(app, db):
+    assert migration_rows(db, V2_MIGRATION) == []
+    run = deploy("v2")
+    assert run.rc == 0, run.output[-3000:]
+    assert migration_rows(db, V2_MIGRATION) == [[V2_MIGRATION, "t", "f"]]
+    assert served_version() == "v2"
+    assert app.file(f"{APP_ROOT}/current").linked_to.startswith(f"{APP_ROOT}/releases/v2-")
+    assert app.file(f"{APP_ROOT}/previous").linked_to.startswith(f"{APP_ROOT}/releases/v1-")
+    status = as_app_user(app, "npx --no prisma migrate status")
+    assert status.rc == 0 and "up to date" in status.stdout
+    last = json.loads(app.file(f"{APP_ROOT}/state/journal.jsonl").content_string.splitlines()[-1])
+    assert last["migrations_applied"] == [V2_MIGRATION]
+    assert last["release_from"].startswith("v1-") and last["release_to"].startswith("v2-")
+
+
+def test_the_v2_column_serves(app):
+    answer = testbed.http("http://127.0.0.1:38080/api/projects")
+    assert answer.status == 200
+
+
+def test_a_second_deploy_of_v2_applies_nothing(db):
+    run = deploy("v2")
+    assert run.rc == 0, run.output[-3000:]
+    assert run.recap()["nekomorto-app1"]["changed"] == 0
+    assert migration_rows(db, V2_MIGRATION) == [[V2_MIGRATION, "t", "f"]]

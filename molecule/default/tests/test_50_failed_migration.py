@@ -1,0 +1,46 @@
+"""A migration failing half-way: the deploy stops, the live release serves, nothing partial is left;
+after the operator's `resolve`, the next good version deploys."""
+
+from __future__ import annotations
+
+import testbed
+from conftest import APP_ROOT, DB_PORT, deploy, migration_rows, served_version
+
+BAD = "20260301000000_project_tags"
+FIXED = "20260305000000_add_project_tags"
+
+
+def test_failing_migration_stops_the_deploy_with_the_resolve_choices(app, db):
+    live_before = app.file(f"{APP_ROOT}/current").linked_to
+    run = deploy("v3-bad-migration")
+    assert run.rc != 0
+    assert BAD in run.output
+    assert "--rolled-back" in run.output and "--applied" in run.output
+    assert "NOT switched" in run.output
+    assert app.file(f"{APP_ROOT}/current").linked_to == live_before
+    assert served_version() == "v2"
+    # Atomic: the failed migration's table is not half-created.
+    assert testbed.psql(db, "SELECT to_regclass('public.project_tags') IS NULL", port=DB_PORT) == [["t"]]
+    assert migration_rows(db, BAD) == [[BAD, "f", "f"]]
+    assert not app.file(f"{APP_ROOT}/state/lock").exists
+
+
+def test_the_next_deploy_is_refused_in_preflight_until_resolved(app):
+    before = testbed.app_snapshot(app)
+    run = deploy("v3")
+    assert run.rc != 0
+    assert "Preflight" in run.output and BAD in run.output
+    assert "P3009" in run.output
+    assert testbed.app_snapshot(app) == before
+
+
+def test_resolve_then_deploy_the_corrected_version(app, db):
+    resolved = testbed.run_playbook("playbooks/migrate_resolve.yml",
+                                    extra_vars={"migration": BAD, "resolve": "rolled-back"})
+    assert resolved.rc == 0, resolved.output[-3000:]
+    assert migration_rows(db, BAD) == [[BAD, "f", "t"]]
+    run = deploy("v3")
+    assert run.rc == 0, run.output[-3000:]
+    assert served_version() == "v3"
+    assert migration_rows(db, FIXED) == [[FIXED, "t", "f"]]
+    assert testbed.psql(db, "SELECT to_regclass('public.project_tags') IS NOT NULL", port=DB_PORT) == [["t"]]
