@@ -8,7 +8,8 @@ from __future__ import annotations
 class ModuleDocFragment:
     """Connection options of the modules that read the app's PostgreSQL database."""
 
-    DOCUMENTATION = r"""
+    # The connection options alone, for modules whose notes differ (the dump and restore modules).
+    CONNECTION = r"""
 options:
   database_url:
     description:
@@ -33,7 +34,9 @@ options:
     default: 10
 requirements:
   - psycopg2 (C(psycopg2-binary) works too)
-notes:
+"""
+
+    DOCUMENTATION = CONNECTION + r"""notes:
   - The module connects in a read-only session, named after the module in C(pg_stat_activity)
     unless the URL sets C(application_name).
   - Connection errors say where and as whom the connection was tried and why it failed; they never contain the password.

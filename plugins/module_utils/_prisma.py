@@ -254,3 +254,29 @@ def resolve_hints(state: MigrationState) -> list[str]:
             f"run `npx prisma migrate resolve --applied {name}`; deploy then goes on with the next migration."
         )
     return hints
+
+
+def read_migration_records(session: t.Any) -> list[MigrationRecord] | None:
+    """The rows of C(_prisma_migrations) in the session's schema, in the order they ran; None without the table.
+
+    C(session) is an open C(_postgres.PostgresSession).
+    """
+    if not session.relation_exists(MIGRATIONS_TABLE):
+        return None
+    rows = session.execute(session.on_table(
+        "SELECT migration_name, checksum, started_at, finished_at, rolled_back_at, logs, applied_steps_count"
+        " FROM {} ORDER BY started_at, id",
+        MIGRATIONS_TABLE,
+    ))
+    return [
+        MigrationRecord(
+            migration_name=row[0],
+            checksum=row[1],
+            started_at=row[2],
+            finished_at=row[3],
+            rolled_back_at=row[4],
+            logs=row[5],
+            applied_steps_count=row[6],
+        )
+        for row in rows
+    ]

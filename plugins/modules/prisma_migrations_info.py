@@ -208,6 +208,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._prisma import (
     MigrationsDirError,
     compare_migrations,
     read_local_migrations,
+    read_migration_records,
     resolve_hints,
     summarize,
 )
@@ -298,25 +299,7 @@ class MigrationsProbe:
 
     @staticmethod
     def _read_records(session: PostgresSession) -> list[MigrationRecord] | None:
-        if not session.relation_exists(MIGRATIONS_TABLE):
-            return None
-        rows = session.execute(session.on_table(
-            "SELECT migration_name, checksum, started_at, finished_at, rolled_back_at, logs, applied_steps_count"
-            " FROM {} ORDER BY started_at, id",
-            MIGRATIONS_TABLE,
-        ))
-        return [
-            MigrationRecord(
-                migration_name=row[0],
-                checksum=row[1],
-                started_at=row[2],
-                finished_at=row[3],
-                rolled_back_at=row[4],
-                logs=row[5],
-                applied_steps_count=row[6],
-            )
-            for row in rows
-        ]
+        return read_migration_records(session)
 
 
 def main() -> None:
