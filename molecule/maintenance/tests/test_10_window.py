@@ -1,0 +1,72 @@
+"""Opening and closing alone, on both app hosts at once, and what the other playbooks see meanwhile."""
+
+from __future__ import annotations
+
+import testbed
+from conftest import APP_ROOT, HOSTS, MARKER, journal, maintenance, maintenance_mode, marker
+
+
+def test_converge_seeded_the_first_app_host(app1, app2):
+    assert app1.file(f"{APP_ROOT}/shared/public/uploads/legacy/boreal-cover.png").exists
+    # The stand-in keeps uploads on each host's disk; the operations run on the first app host only.
+    assert not app2.file(f"{APP_ROOT}/shared/public/uploads/legacy").exists
+    for url in HOSTS.values():
+        assert maintenance_mode(url) is False
+
+
+def test_open_switches_every_app_host_together(apps):
+    run = maintenance(maintenance_state="open", maintenance_reason="tests: work by hand")
+    assert run.rc == 0, run.output
+    assert "Window OPEN on nekomorto-mt-app1, nekomorto-mt-app2" in run.output
+    for name, url in HOSTS.items():
+        host = apps[name]
+        health = testbed.http(f"{url}/api/health").json()
+        assert health["maintenanceMode"] is True
+        assert health["status"] == "degraded"
+        refused = testbed.http(f"{url}/api/posts", "POST", {"title": "refused"})
+        assert refused.status == 503
+        assert refused.json() == {"error": "maintenance_mode"}
+        assert testbed.http(f"{url}/api/posts").status == 200
+        assert testbed.http(f"{url}/").status == 200
+        assert "MAINTENANCE_MODE=true" in host.file(f"{APP_ROOT}/shared/.env").content_string.splitlines()
+        window = marker(host)
+        assert window["reason"] == "tests: work by hand"
+        assert window["opened_at"].endswith("Z")
+        assert "@" in window["opened_by"]
+        assert window["run_id"] == journal(host)[-1]["run_id"]
+        assert host.file(MARKER).user == "nekomorto"
+        assert host.file(MARKER).mode == 0o640
+        assert not host.file(f"{APP_ROOT}/state/lock").exists
+
+
+def test_health_playbook_reports_the_open_window():
+    run = testbed.run_playbook("playbooks/health.yml")
+    assert run.rc == 0, run.output
+    assert "maintenance window is OPEN" in run.output
+    assert "tests: work by hand" in run.output
+
+
+def test_close_accepts_writes_again_on_every_app_host(apps):
+    run = maintenance(maintenance_state="closed")
+    assert run.rc == 0, run.output
+    for name, url in HOSTS.items():
+        host = apps[name]
+        assert maintenance_mode(url) is False
+        created = testbed.http(f"{url}/api/posts", "POST", {"title": f"written after the window on {name}"})
+        assert created.status == 201, created.body
+        assert testbed.http(f"{url}/api/posts/{created.json()['post']['id']}", "DELETE").status == 204
+        assert marker(host) is None
+        assert "MAINTENANCE_MODE=false" in host.file(f"{APP_ROOT}/shared/.env").content_string.splitlines()
+        last = journal(host)[-1]
+        assert last["kind"] == "maintenance"
+        assert last["outcome"] == "success"
+        assert last["window"] == "closed"
+        assert last["restarts"] == ["maintenance off"]
+
+
+def test_closing_a_closed_window_changes_nothing(apps):
+    pids = {name: host.run("systemctl show -p MainPID --value nekomorto").stdout for name, host in apps.items()}
+    run = maintenance(maintenance_state="closed")
+    assert run.rc == 0, run.output
+    assert all(counters["changed"] == 0 for counters in run.recap().values()), run.output
+    assert pids == {name: host.run("systemctl show -p MainPID --value nekomorto").stdout for name, host in apps.items()}

@@ -1,0 +1,77 @@
+"""A task that fails inside the window: reopen, stay (the default), then a re-run after the fix."""
+
+from __future__ import annotations
+
+import json
+
+import testbed
+from conftest import APP1_URL, HOSTS, UPLOADS, journal, maintenance, maintenance_mode, marker, project_id, sql
+
+# A "remote" image that the app answers with a 404: localizing it fails with the script's own message.
+BROKEN_IMAGE = f"{APP1_URL}/uploads/nao-existe.png"
+
+
+def localize_aurora(db, **extra_vars) -> testbed.PlaybookRun:
+    return maintenance(maintenance_task="uploads_localize_project_images", project=project_id(db, "projeto-aurora"),
+                       apply=True, backup_taken=True, **extra_vars)
+
+
+def test_break_a_remote_image(db):
+    sql(db, f"UPDATE projects SET gallery = gallery || '[\"{BROKEN_IMAGE}\"]'::jsonb WHERE slug = 'projeto-aurora'")
+
+
+def test_reopen_policy_closes_the_window_again(apps, db):
+    run = localize_aurora(db, maintenance_on_failure="reopen")
+    assert run.rc != 0
+    assert "Maintenance failed at the task uploads_localize_project_images#" in run.output
+    assert "HTTP 404" in run.output
+    assert "downloads remote images" in run.output
+    assert "Reopened (writes accepted): nekomorto-mt-app1, nekomorto-mt-app2" in run.output
+    for name, url in HOSTS.items():
+        assert maintenance_mode(url) is False
+        assert marker(apps[name]) is None
+    # The image that could be downloaded was saved, and its reference rewritten.
+    aurora = project_id(db, "projeto-aurora")
+    assert apps["nekomorto-mt-app1"].file(f"{UPLOADS}/projects/{aurora}/aurora-1.png").exists
+    gallery = json.loads(sql(db, "SELECT gallery FROM projects WHERE slug = 'projeto-aurora'")[0][0])
+    assert f"/uploads/projects/{aurora}/aurora-1.png" in gallery
+    assert BROKEN_IMAGE in gallery
+    last = journal(apps["nekomorto-mt-app1"])[-1]
+    assert last["outcome"] == "failed"
+    assert last["window"] == "closed"
+
+
+def test_default_policy_stays_in_maintenance_and_says_how_to_continue(apps, db):
+    run = localize_aurora(db)
+    assert run.rc != 0
+    assert "HTTP 404" in run.output
+    assert "the window stays OPEN on nekomorto-mt-app1, nekomorto-mt-app2" in run.output
+    assert "TO CONTINUE: fix the cause, then run the same command again" in run.output
+    assert "maintenance_state=closed" in run.output
+    for name, url in HOSTS.items():
+        assert maintenance_mode(url) is True
+        assert testbed.http(f"{url}/api/posts", "POST", {"title": "refused"}).status == 503
+        window = marker(apps[name])
+        assert window["last_failure"]["step"].startswith("task uploads_localize_project_images#")
+        assert "HTTP 404" in window["last_failure"]["message"]
+        assert journal(apps[name])[-1]["window"] == "open"
+
+
+def test_health_playbook_reports_the_failed_window():
+    run = testbed.run_playbook("playbooks/health.yml")
+    assert run.rc == 0, run.output
+    assert "maintenance window is OPEN" in run.output
+
+
+def test_rerun_after_the_fix_finishes_the_work_and_closes(apps, db):
+    sql(db, f"UPDATE projects SET gallery = gallery - '{BROKEN_IMAGE}' WHERE slug = 'projeto-aurora'")
+    opened = {name: marker(host)["opened_at"] for name, host in apps.items()}
+    run = localize_aurora(db)
+    assert run.rc == 0, run.output
+    assert "A maintenance window is already OPEN" in run.output
+    assert f"since {opened['nekomorto-mt-app1']}" in run.output
+    assert "Nothing to localize." in run.output
+    for name, url in HOSTS.items():
+        assert maintenance_mode(url) is False
+        assert marker(apps[name]) is None
+        assert testbed.http(f"{url}/api/posts").status == 200
