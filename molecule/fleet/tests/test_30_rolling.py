@@ -1,0 +1,59 @@
+"""Rolling deploy v1 -> v2 under load through the edge: app1 leaves the rotation, restarts, passes its gate
+and comes back; app2 starts v2 on its green instance, the edge switches, blue stops. Zero failed requests,
+both hosts end on v2, each migration applied once."""
+
+from __future__ import annotations
+
+import testbed
+from conftest import (
+    APP1,
+    APP1_PORT,
+    APP2,
+    APP2_PORTS,
+    APP_ROOT,
+    EDGE_URL,
+    deploy,
+    flat,
+    member,
+    migration_rows,
+    under_load,
+    unit_state,
+    upstreams_logged,
+    version_at,
+)
+
+
+def test_rolling_deploy_drops_nothing(app1, app2, edge, db):
+    app1_before = unit_state(app1, "nekomorto")
+    with under_load() as load:
+        run = deploy("v2")
+    assert run.rc == 0, run.output
+    report = load.report
+    assert report.failed == 0, report.as_dict()
+    assert report.versions["v2"]["last"] >= report.versions["v1"]["last"]
+
+    assert version_at(APP1_PORT) == "v2"
+    assert unit_state(app1, "nekomorto")["MainPID"] != app1_before["MainPID"]
+    assert "# rotation: in\n" in member(edge, APP1)
+
+    assert app2.file(f"{APP_ROOT}/instances/active").content_string.strip() == "green"
+    assert version_at(APP2_PORTS["green"]) == "v2"
+    assert unit_state(app2, "nekomorto@blue")["ActiveState"] == "inactive"
+    assert not app2.service("nekomorto@blue").is_enabled and app2.service("nekomorto@green").is_enabled
+    assert f"server 127.0.0.1:{APP2_PORTS['green']} " in member(edge, APP2)
+    assert app2.file(f"{APP_ROOT}/current").linked_to == app2.file(f"{APP_ROOT}/instances/green").linked_to
+
+    answers = [testbed.http(f"{EDGE_URL}/api/version").json()["version"] for _ in range(8)]
+    assert set(answers) == {"v2"}
+    assert upstreams_logged(edge, 8) == {f"127.0.0.1:{APP1_PORT}", f"127.0.0.1:{APP2_PORTS['green']}"}
+
+
+def test_each_migration_applied_once(db):
+    rows = migration_rows(db)
+    assert len(rows) == 4 and {count for _, count in rows} == {"1"}
+
+
+def test_health_playbook_checks_the_live_instance():
+    run = testbed.run_playbook("playbooks/health.yml")
+    assert run.rc == 0, run.output
+    assert f"{APP2}: ok (HTTP 200" in flat(run.output)

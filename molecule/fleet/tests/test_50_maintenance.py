@@ -1,0 +1,32 @@
+"""Maintenance across the fleet through the service role's apply entry point: every app host opens, then
+closes, together; each host's health is checked; the load through the edge sees no failed request."""
+
+from __future__ import annotations
+
+import testbed
+from conftest import APP1_PORT, APP2_PORTS, APP_ROOT, EDGE_URL, flat, toggle_maintenance, under_load
+
+
+def _maintenance_at(port: int) -> bool:
+    return testbed.http(f"http://127.0.0.1:{port}/api/health").json()["maintenanceMode"]
+
+
+def test_open_and_close_drop_nothing(app2):
+    with under_load() as load:
+        opened = toggle_maintenance(True)
+        assert opened.rc == 0, opened.output
+        assert _maintenance_at(APP1_PORT) is True
+        live = app2.file(f"{APP_ROOT}/instances/active").content_string.strip()
+        assert live == "blue" and _maintenance_at(APP2_PORTS["blue"]) is True
+        refused = testbed.http(f"{EDGE_URL}/api/posts", method="POST", body={"title": "during maintenance"})
+        assert refused.status == 503 and refused.json()["error"] == "maintenance_mode"
+
+        closed = toggle_maintenance(False)
+        assert closed.rc == 0, closed.output
+        assert _maintenance_at(APP1_PORT) is False
+        assert app2.file(f"{APP_ROOT}/instances/active").content_string.strip() == "green"
+        assert _maintenance_at(APP2_PORTS["green"]) is False
+        accepted = testbed.http(f"{EDGE_URL}/api/posts", method="POST", body={"title": "after maintenance"})
+        assert accepted.status == 201
+    assert load.report.failed == 0, load.report.as_dict()
+    assert "maintenanceMode=True" in flat(opened.output) and "maintenanceMode=False" in flat(closed.output)
