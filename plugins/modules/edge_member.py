@@ -13,8 +13,8 @@ description:
   - The edge's upstream block includes one file per app host (C(include <members folder>/*.conf;)). This module
     writes one such file, atomically, with the host's address and port and whether the edge sends it requests
     (C(rotation=in)) or not (C(rotation=out), rendered as nginx's C(down) parameter).
-  - The file keeps its state in comment lines (C(# member:) and C(# rotation: out (reason))), so the next run, the
-    deploy and M(nekomorto.ops.edge_members_info) read back why a host is out of rotation.
+  - The file keeps its state in two comment lines (the member's name, and its rotation with the reason when it is out),
+    so the next run, the deploy and M(nekomorto.ops.edge_members_info) read back why a host is out of rotation.
   - It does not reload nginx. Reload gracefully after a change (the edge role does) so that requests in flight
     finish on the old workers.
 author:
@@ -78,8 +78,8 @@ options:
     default: []
   parameters:
     description:
-      - nginx C(server) parameters of the member, for example C({max_fails: 2, fail_timeout: 10s}). Omitted, an
-        existing member keeps its own. C(down) and C(backup) are not accepted here (see O(rotation)).
+      - "nginx C(server) parameters of the member, for example C({max_fails: 2, fail_timeout: 10s}). Omitted, an
+        existing member keeps its own. C(down) and C(backup) are not accepted here (see O(rotation))."
     type: dict
 """
 

@@ -85,8 +85,7 @@ def test_a_new_member_needs_address_and_port() -> None:
 def test_a_new_member_kept_as_is_starts_out_of_rotation() -> None:
     member, held = _desired(None, address="10.0.0.11", port=8080)
     assert (member.rotation, member.reason, held) == ("out", "new", False)
-    member, _ = _desired(None, address="10.0.0.11", port=8080, rotation="in")
-    assert member.in_rotation
+    assert _desired(None, address="10.0.0.11", port=8080, rotation="in")[0].in_rotation
 
 
 def test_keep_port_keeps_an_existing_port_only() -> None:
@@ -97,15 +96,15 @@ def test_keep_port_keeps_an_existing_port_only() -> None:
 
 
 def test_out_then_in_comes_back() -> None:
-    out, _ = _desired(_member(), rotation="out", reason="deploy")
+    out = _desired(_member(), rotation="out", reason="deploy")[0]
     assert (out.rotation, out.reason) == ("out", "deploy")
     back, held = _desired(out, rotation="in", unless_out_for=["operator"])
     assert back.in_rotation and not held
 
 
 def test_an_operators_decision_outlives_a_deploy() -> None:
-    by_operator, _ = _desired(_member(), rotation="out", reason="operator")
-    during_deploy, _ = _desired(by_operator, rotation="out", reason="deploy")
+    by_operator = _desired(_member(), rotation="out", reason="operator")[0]
+    during_deploy = _desired(by_operator, rotation="out", reason="deploy")[0]
     assert during_deploy.reason == "operator"
     after_deploy, held = _desired(during_deploy, rotation="in", unless_out_for=["operator"], port=8081)
     assert (after_deploy.rotation, held, after_deploy.port) == ("out", True, 8081)
@@ -114,8 +113,8 @@ def test_an_operators_decision_outlives_a_deploy() -> None:
 
 
 def test_an_operator_takes_over_a_deploys_reason() -> None:
-    during_deploy, _ = _desired(_member(), rotation="out", reason="deploy")
-    taken, _ = _desired(during_deploy, rotation="out", reason="operator")
+    during_deploy = _desired(_member(), rotation="out", reason="deploy")[0]
+    taken = _desired(during_deploy, rotation="out", reason="operator")[0]
     assert taken.reason == "operator"
 
 
