@@ -1,0 +1,79 @@
+"""Retention keeps exactly what it promises, in a backup root of its own."""
+
+from __future__ import annotations
+
+from conftest import BACKUP_ROOT, backup, backup_ids, recall
+
+ROOT = "/var/backups/retention-test"
+
+# Copies the golden backup into ROOT under ids (and created_at) so many days old.
+_AGED = r"""
+import datetime, json, os, shutil, sys
+source, root = sys.argv[1], sys.argv[2]
+now = datetime.datetime.now(datetime.timezone.utc)
+for days in sys.argv[3:]:
+    moment = now - datetime.timedelta(days=float(days))
+    backup_id = moment.strftime("%Y%m%dT%H%M%SZ")
+    target = os.path.join(root, backup_id)
+    shutil.copytree(source, target)
+    path = os.path.join(target, "manifest.json")
+    with open(path) as handle:
+        manifest = json.load(handle)
+    manifest["id"] = backup_id
+    manifest["created_at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open(path, "w") as handle:
+        json.dump(manifest, handle)
+    print(backup_id)
+"""
+
+
+def _aged(app, *days: float) -> list[str]:
+    app.run(f"mkdir -p -m 0700 {ROOT}")
+    made = app.run("python3 -c %s %s %s " + " ".join(["%s"] * len(days)),
+                   _AGED, f"{BACKUP_ROOT}/{recall()['golden_id']}", ROOT, *[str(day) for day in days])
+    assert made.rc == 0, made.stderr
+    return made.stdout.split()
+
+
+def _run(app, **policy) -> list[str]:
+    before = set(backup_ids(app, ROOT))
+    run = backup(backup_root=ROOT, backup_uploads=False, **policy)
+    assert run.rc == 0, run.output[-2500:]
+    new = sorted(set(backup_ids(app, ROOT)) - before)
+    assert len(new) == 1
+    return new
+
+
+def test_keep_the_last_n(app):
+    app.run(f"rm -rf {ROOT}")
+    aged = _aged(app, 5, 4, 3, 2, 1)  # oldest first
+    incomplete = "20200101T000000Z"
+    corrupt = aged[0]
+    app.run(f"mkdir -p {ROOT}/{incomplete} && echo partial > {ROOT}/{incomplete}/.db.dump.partial")
+    app.run(f"truncate -s 10 {ROOT}/{corrupt}/db.dump")
+    new = _run(app, backup_keep_count=2, backup_keep_days=0)
+    # Kept: the new backup and the newest aged one (last 2); the corrupt one is left for an operator.
+    assert backup_ids(app, ROOT) == sorted([corrupt, aged[-1], *new])
+
+
+def test_keep_the_last_d_days(app):
+    app.run(f"rm -rf {ROOT}")
+    aged = _aged(app, 10, 4, 2, 1)
+    new = _run(app, backup_keep_count=0, backup_keep_days=3)
+    assert backup_ids(app, ROOT) == sorted([aged[2], aged[3], *new])
+
+
+def test_either_rule_keeps_a_backup(app):
+    app.run(f"rm -rf {ROOT}")
+    aged = _aged(app, 30, 20, 10, 2)
+    new = _run(app, backup_keep_count=3, backup_keep_days=5)
+    # Last 3: new, 2 days, 10 days; younger than 5 days: new, 2 days.
+    assert backup_ids(app, ROOT) == sorted([aged[2], aged[3], *new])
+
+
+def test_the_newest_verified_backup_always_stays(app):
+    app.run(f"rm -rf {ROOT}")
+    _aged(app, 3, 2)
+    new = _run(app, backup_keep_count=0, backup_keep_days=0)
+    assert backup_ids(app, ROOT) == new
+    app.run(f"rm -rf {ROOT}")
