@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$TESTBED_ROOT"
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit node integration molecule)
+[ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit package node integration molecule)
 scenarios="${MOLECULE_SCENARIOS:-default maintenance rollback fleet}"
 summary=()
 started=$(date +%s)
@@ -54,9 +54,10 @@ for stage in "${stages[@]}"; do
   case "$stage" in
     lint) run_stage ansible-lint ansible-lint --profile production ;;
     sanity) run_stage ansible-test-sanity scripts/testbed/sanity.sh ;;
-    unit) run_stage unit pytest -q -p no:cacheprovider tests/unit ;;
+    unit) run_stage unit pytest -q tests/unit ;;
+    package) run_stage package scripts/testbed/package.sh ;;
     node) run_stage node-tests with_pg node_tests ;;
-    integration) run_stage integration with_pg pytest -q -p no:cacheprovider tests/integration ;;
+    integration) run_stage integration with_pg pytest -q tests/integration ;;
     molecule)
       for scenario in $scenarios; do
         [ -d "molecule/$scenario" ] || continue

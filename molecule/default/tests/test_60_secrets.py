@@ -17,12 +17,13 @@ def test_verbose_deploy_output_holds_no_secret(app):
 
 
 def test_no_secret_outside_the_env_file(app):
-    found = app.run(
-        "grep -rlF -e %s -e %s /etc/systemd/system %s/state /tmp /var/log 2>/dev/null; "
-        "grep -lF -e %s -e %s /proc/[0-9]*/cmdline 2>/dev/null",
-        DB_PASSWORD, SESSION_SECRET, APP_ROOT, DB_PASSWORD, SESSION_SECRET,
-    )
+    found = app.run("grep -rlF -e %s -e %s /etc/systemd/system %s/state %s/releases /tmp /var/log 2>/dev/null",
+                    DB_PASSWORD, SESSION_SECRET, APP_ROOT, APP_ROOT)
     assert found.stdout.strip() == ""
+    # Command lines are world-readable: the app's processes must not carry a secret there.
+    command_lines = app.run("for p in $(pgrep -u nekomorto); do tr '\\0' ' ' </proc/$p/cmdline; echo; done").stdout
+    assert command_lines.strip()
+    assert DB_PASSWORD not in command_lines and SESSION_SECRET not in command_lines
 
 
 def test_restoring_the_environment(app):

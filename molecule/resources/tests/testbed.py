@@ -54,7 +54,9 @@ def run_playbook(playbook: str, *args: str, extra_vars: dict | None = None, time
         ANSIBLE_FORCE_COLOR="0",
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-        ANSIBLE_CALLBACK_RESULT_FORMAT="yaml",
+        # JSON results keep every message on one line, so tests can search them.
+        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+        ANSIBLE_CALLBACK_FORMAT_PRETTY="false",
         ANSIBLE_PIPELINING="True",
     )
     command = ["ansible-playbook", "-i", inventory_dir(), str(ROOT / playbook), *args]
