@@ -8,8 +8,9 @@ while maintenance is on, 404 otherwise) every --interval seconds to the first ap
 
 - writes refused: first 503 to last 503 as the client saw them;
 - the app's boot time in the same run, for each restart of the window: from systemd starting the
-  process (its journal, on the same monotonic clock as the client: containers share the kernel)
-  to the first answer the client got from it; and the gaps without any answer around each restart;
+  process (ExecMainStartTimestampMonotonic, read once a second, on the same monotonic clock as the
+  client: containers share the kernel) to the first answer the client got from it; and the gaps
+  without any answer around each restart;
 - the window's wall time as the operator sees it (the whole ansible-playbook run).
 
 Usage: .venv/bin/python benchmarks/maintenance_window.py [--task uploads_reorganize] [--rounds 1]
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import os
 import pathlib
 import subprocess
@@ -71,19 +71,24 @@ class Probe(threading.Thread):
             self.stopped.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
 
-def process_starts(since_wall: float) -> list[float]:
-    """Monotonic times (s) at which systemd started the app's process on the app host since `since_wall`."""
-    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since_wall - 1))
-    done = subprocess.run(
-        ["docker", "exec", APP_HOST, "journalctl", "-u", "nekomorto", "--since", since, "-o", "json", "--no-pager"],
-        capture_output=True, text=True, check=False,
-    )
-    starts = []
-    for line in done.stdout.splitlines():
-        entry = json.loads(line)
-        if entry.get("_PID") == "1" and str(entry.get("MESSAGE", "")).startswith("Started "):
-            starts.append(int(entry["__MONOTONIC_TIMESTAMP"]) / 1e6)
-    return starts
+class StartWatcher(threading.Thread):
+    """Reads, once a second, when systemd started the app's current process (monotonic, microseconds)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.starts: set[float] = set()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + MAX_SECONDS
+        while not self.stopped.is_set() and time.monotonic() < deadline:
+            done = subprocess.run(
+                ["docker", "exec", APP_HOST, "systemctl", "show", "-p", "ExecMainStartTimestampMonotonic", "--value", "nekomorto"],
+                capture_output=True, text=True, check=False,
+            )
+            if done.stdout.strip().isdigit() and int(done.stdout) > 0:
+                self.starts.add(int(done.stdout) / 1e6)
+            self.stopped.wait(1.0)
 
 
 def gaps(samples: list[tuple[float, str]]) -> list[tuple[float, float]]:
@@ -102,7 +107,8 @@ def gaps(samples: list[tuple[float, str]]) -> list[tuple[float, float]]:
 def one_window(inventory: str, task: str, interval: float) -> dict:
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"))
     probe = Probe(URL, interval, timeout=1.0)
-    wall_start = time.time()
+    watcher = StartWatcher()
+    watcher.start()
     probe.start()
     time.sleep(1.0)
     started = time.monotonic()
@@ -113,14 +119,17 @@ def one_window(inventory: str, task: str, interval: float) -> dict:
     playbook_s = time.monotonic() - started
     time.sleep(1.0)
     probe.stopped.set()
+    watcher.stopped.set()
     probe.join()
+    watcher.join()
     if run.returncode != 0:
         raise SystemExit(f"the window failed:\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}")
     samples = probe.samples
     refused = [moment for moment, outcome in samples if outcome == "refused"]
     answers = [moment for moment, outcome in samples if outcome != "no answer"]
     boots = []
-    for start in process_starts(wall_start):
+    # The processes started during the window (the one running before it started earlier).
+    for start in sorted(moment for moment in watcher.starts if moment > started):
         first = next((moment for moment in answers if moment > start), None)
         if first is not None:
             boots.append(first - start)

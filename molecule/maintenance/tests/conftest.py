@@ -97,3 +97,8 @@ def as_app_user(host, command: str):
 
 def project_id(db, slug: str) -> str:
     return sql(db, f"SELECT id FROM projects WHERE slug = '{slug}'")[0][0]
+
+
+def said(run: testbed.PlaybookRun, text: str) -> bool:
+    """Whether the run's output has `text`, whatever the line folding of the YAML callback."""
+    return " ".join(text.split()) in " ".join(run.output.replace("''", "'").split())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import testbed
-from conftest import OPS_DIR, journal, maintenance, table_checksums
+from conftest import OPS_DIR, journal, maintenance, said, table_checksums
 
 
 def test_check_mode_opens_nothing_and_plans_the_apply(apps, db):
@@ -16,11 +16,11 @@ def test_check_mode_opens_nothing_and_plans_the_apply(apps, db):
         backup_taken=True,
     )
     assert run.rc == 0, run.output
-    assert "CHECK MODE: nothing was opened" in run.output
-    assert "uploads_reorganize (dry-run, what apply=true would do): Summary: 6 file(s) to relocate" in run.output
-    assert "move     /uploads/legacy/boreal-cover.png -> /uploads/projects/boreal-cover.png" in run.output
-    assert "uploads_generate_inventory (plan, what apply=true would do)" in run.output
-    assert "has NO dry-run" in run.output
+    assert said(run, "CHECK MODE: nothing was opened")
+    assert said(run, "uploads_reorganize (dry-run, what apply=true would do): Summary: 6 file(s) to relocate")
+    assert said(run, "move     /uploads/legacy/boreal-cover.png -> /uploads/projects/boreal-cover.png")
+    assert said(run, "uploads_generate_inventory (plan, what apply=true would do)")
+    assert said(run, "has NO dry-run")
     after = {name: (testbed.app_snapshot(host), len(journal(host))) for name, host in apps.items()}
     assert after == before
     assert table_checksums(db) == rows

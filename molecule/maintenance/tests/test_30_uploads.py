@@ -14,6 +14,7 @@ from conftest import (
     maintenance_mode,
     marker,
     project_id,
+    said,
     sql,
     table_checksums,
     uploads_files,
@@ -30,7 +31,7 @@ def test_reorganize_dry_run_changes_nothing(app1, app2, db):
     tree, rows = uploads_tree(app1), table_checksums(db)
     run = maintenance(maintenance_task="uploads_reorganize")
     assert run.rc == 0, run.output
-    assert "uploads_reorganize (dry-run): Summary: 6 file(s) to relocate, 7 reference(s) to rewrite" in run.output
+    assert said(run, "uploads_reorganize (dry-run): Summary: 6 file(s) to relocate, 7 reference(s) to rewrite")
     assert uploads_tree(app1) == tree
     assert table_checksums(db) == rows
     saved = app1.run(f"ls {OPS_DIR}").stdout.split()
@@ -54,8 +55,8 @@ def test_apply_needs_a_verified_backup(apps, db):
     rows = table_checksums(db)
     run = maintenance(maintenance_task="uploads_reorganize", apply=True)
     assert run.rc != 0
-    assert "backup_taken=true" in run.output
-    assert "Nothing was changed" in run.output
+    assert said(run, "backup_taken=true")
+    assert said(run, "Nothing was changed")
     assert {name: testbed.app_snapshot(host) for name, host in apps.items()} == before
     assert table_checksums(db) == rows
 
@@ -64,7 +65,7 @@ def test_reorganize_apply_moves_files_and_rewrites_references(app1, db):
     assert as_app_user(app1, "npm run --silent uploads:check-integrity").rc == 1
     run = maintenance(maintenance_task="uploads_reorganize", apply=True, **({} if BACKUP_ROLE else {"backup_taken": True}))
     assert run.rc == 0, run.output
-    assert "uploads_reorganize (apply): Applied: 6 file(s) relocated" in run.output
+    assert said(run, "uploads_reorganize (apply): Applied: 6 file(s) relocated")
     files = uploads_files(app1)
     assert not files & set(LEGACY)
     assert set(REORGANIZED) <= files
@@ -111,9 +112,9 @@ def test_generate_inventory_again_is_refused_without_force(apps, db):
     rows = table_checksums(db)
     run = maintenance(maintenance_task="uploads_generate_inventory", apply=True, backup_taken=True)
     assert run.rc != 0
-    assert "The uploads table already has" in run.output
-    assert "force=true" in run.output
-    assert "Nothing was changed" in run.output
+    assert said(run, "The uploads table already has")
+    assert said(run, "force=true")
+    assert said(run, "Nothing was changed")
     assert {name: testbed.app_snapshot(host) for name, host in apps.items()} == before
     assert table_checksums(db) == rows
     for name, host in apps.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import testbed
-from conftest import APP1_URL, HOSTS, UPLOADS, journal, maintenance, maintenance_mode, marker, project_id, sql
+from conftest import APP1_URL, HOSTS, UPLOADS, journal, maintenance, maintenance_mode, marker, project_id, said, sql
 
 # A "remote" image that the app answers with a 404: localizing it fails with the script's own message.
 BROKEN_IMAGE = f"{APP1_URL}/uploads/nao-existe.png"
@@ -23,10 +23,10 @@ def test_break_a_remote_image(db):
 def test_reopen_policy_closes_the_window_again(apps, db):
     run = localize_aurora(db, maintenance_on_failure="reopen")
     assert run.rc != 0
-    assert "Maintenance failed at the task uploads_localize_project_images#" in run.output
-    assert "HTTP 404" in run.output
-    assert "downloads remote images" in run.output
-    assert "Reopened (writes accepted): nekomorto-mt-app1, nekomorto-mt-app2" in run.output
+    assert said(run, "Maintenance failed at the task uploads_localize_project_images#")
+    assert said(run, "HTTP 404")
+    assert said(run, "downloads remote images")
+    assert said(run, "Reopened (writes accepted): nekomorto-mt-app1, nekomorto-mt-app2")
     for name, url in HOSTS.items():
         assert maintenance_mode(url) is False
         assert marker(apps[name]) is None
@@ -44,10 +44,10 @@ def test_reopen_policy_closes_the_window_again(apps, db):
 def test_default_policy_stays_in_maintenance_and_says_how_to_continue(apps, db):
     run = localize_aurora(db)
     assert run.rc != 0
-    assert "HTTP 404" in run.output
-    assert "the window stays OPEN on nekomorto-mt-app1, nekomorto-mt-app2" in run.output
-    assert "TO CONTINUE: fix the cause, then run the same command again" in run.output
-    assert "maintenance_state=closed" in run.output
+    assert said(run, "HTTP 404")
+    assert said(run, "the window stays OPEN on nekomorto-mt-app1, nekomorto-mt-app2")
+    assert said(run, "TO CONTINUE: fix the cause, then run the same command again")
+    assert said(run, "maintenance_state=closed")
     for name, url in HOSTS.items():
         assert maintenance_mode(url) is True
         assert testbed.http(f"{url}/api/posts", "POST", {"title": "refused"}).status == 503
@@ -60,7 +60,7 @@ def test_default_policy_stays_in_maintenance_and_says_how_to_continue(apps, db):
 def test_health_playbook_reports_the_failed_window():
     run = testbed.run_playbook("playbooks/health.yml")
     assert run.rc == 0, run.output
-    assert "maintenance window is OPEN" in run.output
+    assert said(run, "maintenance window is OPEN")
 
 
 def test_rerun_after_the_fix_finishes_the_work_and_closes(apps, db):
@@ -68,9 +68,9 @@ def test_rerun_after_the_fix_finishes_the_work_and_closes(apps, db):
     opened = {name: marker(host)["opened_at"] for name, host in apps.items()}
     run = localize_aurora(db)
     assert run.rc == 0, run.output
-    assert "A maintenance window is already OPEN" in run.output
-    assert f"since {opened['nekomorto-mt-app1']}" in run.output
-    assert "Nothing to localize." in run.output
+    assert said(run, "A maintenance window is already OPEN")
+    assert said(run, f"since {opened['nekomorto-mt-app1']}")
+    assert said(run, "Nothing to localize.")
     for name, url in HOSTS.items():
         assert maintenance_mode(url) is False
         assert marker(apps[name]) is None

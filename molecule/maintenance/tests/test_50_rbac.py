@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import journal, rbac, sql, table_checksums
+from conftest import journal, rbac, said, sql, table_checksums
 
 ROLES = "SELECT username, array_to_string(roles, ','), permissions_version FROM users ORDER BY id"
 
@@ -12,9 +12,9 @@ def test_dry_run_shows_the_plan_and_changes_nothing(app1, db):
     audit = sql(db, "SELECT count(*) FROM audit_log")
     run = rbac()
     assert run.rc == 0, run.output
-    assert "users_migrate_permissions_v2 (dry-run): 5 of 5 user(s) would change; roles added 5, removed 1;" in run.output
-    assert "editora: [contributor] -> [editor, uploader] +editor +uploader -contributor" in run.output
-    assert "moderador: [] -> [moderator] +moderator; unmapped: legacy.flag" in run.output
+    assert said(run, "users_migrate_permissions_v2 (dry-run): 5 of 5 user(s) would change; roles added 5, removed 1;")
+    assert said(run, "editora: [contributor] -> [editor, uploader] +editor +uploader -contributor")
+    assert said(run, "moderador: [] -> [moderator] +moderator; unmapped: legacy.flag")
     assert table_checksums(db) == rows
     assert sql(db, "SELECT count(*) FROM audit_log") == audit
     entry = [line for line in journal(app1) if line["kind"] == "ops_task"][-1]
@@ -25,8 +25,8 @@ def test_dry_run_shows_the_plan_and_changes_nothing(app1, db):
 def test_apply_migrates_the_roles(db):
     run = rbac(apply=True, backup_taken=True)
     assert run.rc == 0, run.output
-    assert "5 of 5 user(s) changed" in run.output
-    assert "backup of the previous roles: backups/users-permissions-v2/users-" in run.output
+    assert said(run, "5 of 5 user(s) changed")
+    assert said(run, "backup of the previous roles: backups/users-permissions-v2/users-")
     assert sql(db, ROLES) == [
         ["admin", "admin", "2"],
         ["editora", "editor,uploader", "2"],
@@ -41,6 +41,6 @@ def test_second_apply_changes_nothing(db):
     roles = sql(db, ROLES)
     run = rbac(apply=True, backup_taken=True)
     assert run.rc == 0, run.output
-    assert "0 of 5 user(s) changed" in run.output
+    assert said(run, "0 of 5 user(s) changed")
     assert all(counters["changed"] == 0 for counters in run.recap().values()), run.output
     assert sql(db, ROLES) == roles
