@@ -120,4 +120,3 @@ def test_generate_inventory_again_is_refused_without_force(apps, db):
     for name, host in apps.items():
         assert marker(host) is None
         assert maintenance_mode(HOSTS[name]) is False
-
