@@ -8,8 +8,8 @@ from __future__ import annotations
 class ModuleDocFragment:
     """Connection options of the modules that read the app's PostgreSQL database."""
 
-    # The connection options alone, for modules whose notes differ (the dump and restore modules).
-    CONNECTION = r"""
+    # The connection options; every module that connects with the app's credentials extends it.
+    DOCUMENTATION = r"""
 options:
   database_url:
     description:
@@ -36,7 +36,10 @@ requirements:
   - psycopg2 (C(psycopg2-binary) works too)
 """
 
-    DOCUMENTATION = CONNECTION + r"""notes:
+    # For the modules that only read, in a read-only session (the probes).
+    READ_ONLY = r"""
+options: {}
+notes:
   - The module connects in a read-only session, named after the module in C(pg_stat_activity)
     unless the URL sets C(application_name).
   - Connection errors say where and as whom the connection was tried and why it failed; they never contain the password.

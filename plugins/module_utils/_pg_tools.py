@@ -194,13 +194,22 @@ class ClientSession:
         """A file in the private folder (scripts, lists)."""
         return os.path.join(self.directory, name)
 
+    def environment_update(self) -> dict[str, str]:
+        """What the client programs need on top of the environment: the password file, English messages, no pager."""
+        return {"LC_ALL": "C", "LANG": "C", "PAGER": "cat", "PGPASSFILE": self.pgpass_path if self.password else os.devnull}
+
     def environment(self) -> dict[str, str]:
         """The caller's environment without any PG* variable (a stray PGPASSWORD or PGSERVICE would win over
-        the connection string), with the password file, English messages and no pager."""
+        the connection string), plus environment_update()."""
         environment = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-        environment.update(LC_ALL="C", LANG="C", PAGER="cat")
-        environment["PGPASSFILE"] = self.pgpass_path if self.password else os.devnull
+        environment.update(self.environment_update())
         return environment
+
+    @staticmethod
+    def clear_pg_environment() -> None:
+        """Drop the PG* variables from this process, for the programs it starts through the module's run_command."""
+        for key in [key for key in os.environ if key.startswith("PG")]:
+            del os.environ[key]
 
 
 def find_program(name: str, bin_dir: str | None, search: t.Callable[[str], str | None]) -> str:

@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - nekomorto.ops.attributes
   - nekomorto.ops.attributes.READ_ONLY
   - nekomorto.ops.postgres
+  - nekomorto.ops.postgres.READ_ONLY
 options:
   session_table:
     description:

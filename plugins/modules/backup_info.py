@@ -57,7 +57,7 @@ options:
     default: []
 notes:
   - The newest backup that counts is always kept. Incomplete folders are planned for removal. Corrupt backups are
-    never planned for removal: they are reported in RV(retention.left_alone) for an operator to decide.
+    never planned for removal; they are reported in RV(retention.left_alone) for an operator to decide.
 seealso:
   - module: nekomorto.ops.backup_manifest
 """

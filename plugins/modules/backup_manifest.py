@@ -11,13 +11,13 @@ short_description: Seal a backup folder with its manifest, written last and veri
 version_added: 0.2.0
 description:
   - Lists every file of the backup folder O(path), computes its size and SHA-256, and writes C(manifest.json) holding
-    the folder's id (its name), O(content) (what the backup is: time, host, release, migrations, row counts...) and
-    that file list. A backup without its manifest never counts.
+    the folder's id (its name), O(content) (what the backup is, such as its time, host, release, migrations and row
+    counts) and that file list. A backup without its manifest never counts.
   - The manifest is written atomically (a temporary file renamed over), then read back and the folder verified
     against it (same files, same sizes) before the task reports success.
   - With O(expect_checksums), the files' checksums must also be the ones the steps that wrote them computed
-    (for example RV(nekomorto.ops.pg_dump#module:sha256)): a file changed since it was written is refused.
-  - A folder that already has a manifest is never rewritten: the task fails. Temporary files left in the folder
+    (for example RV(nekomorto.ops.pg_dump#module:sha256)); a file changed since it was written is refused.
+  - A folder that already has a manifest is never rewritten (the task fails). Temporary files left in the folder
     (C(.*.partial)) and anything that is not a regular file make it fail too.
 author:
   - nekomorto operators (!UNKNOWN)

@@ -21,13 +21,13 @@ description:
   - 'Then the dump is verified: C(pg_dump) exited 0, its output is not empty, C(pg_restore --list) reads it
     back and lists data for every table counted, and with O(verify=full) C(pg_restore) reads every data block.
     Only then is it renamed from its temporary name to O(dest). On any failure nothing is left at O(dest).'
-  - The password never appears on a command line or in the environment of C(pg_dump): it is written to a 0600
+  - The password never appears on a command line or in the environment of C(pg_dump); it is written to a 0600
     password file in a private temporary folder, removed when the module ends.
 author:
   - nekomorto operators (!UNKNOWN)
 extends_documentation_fragment:
   - nekomorto.ops.attributes
-  - nekomorto.ops.postgres.CONNECTION
+  - nekomorto.ops.postgres
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -452,7 +452,7 @@ class Dump:
         found = []
         for name in ("pg_dump", "pg_restore"):
             try:
-                path = find_program(name, self.params["bin_dir"], lambda program: self.module.get_bin_path(program))
+                path = find_program(name, self.params["bin_dir"], self.module.get_bin_path)
                 found.append((path, program_version(path)))
             except ToolError as exc:
                 self.fail(str(exc))

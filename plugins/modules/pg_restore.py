@@ -18,15 +18,15 @@ description:
     (a newer migration''s tables) go too; then the dump''s script (C(pg_restore) piped into C(psql)); then the
     checks: the script arrived complete (C(pg_restore) exited 0) and, with O(expect_tables), every table holds
     the number of rows the backup counted. Any error rolls everything back.'
-  - With O(verify_only=true), touches nothing: checks that C(pg_restore) and C(psql) can read the archive (the
+  - With O(verify_only=true), touches nothing and only checks that C(pg_restore) and C(psql) can read the archive (the
     table of contents, and every data block) and are recent enough for it.
-  - The password never appears on a command line or in the environment of C(psql): it is written to a 0600
+  - The password never appears on a command line or in the environment of C(psql); it is written to a 0600
     password file in a private temporary folder, removed when the module ends.
 author:
   - nekomorto operators (!UNKNOWN)
 extends_documentation_fragment:
   - nekomorto.ops.attributes
-  - nekomorto.ops.postgres.CONNECTION
+  - nekomorto.ops.postgres
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -162,7 +162,6 @@ command:
 """
 
 import os
-import shutil
 import subprocess
 import time
 import typing as t
@@ -197,7 +196,25 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._postgres import (
 )
 
 APPLICATION_NAME = "nekomorto.ops.pg_restore"
-_CHUNK = 1 << 20
+# pg_restore writes the script, psql runs it in one transaction between the cleanup and the checks.
+# The completion marker follows the script only when pg_restore exited 0, so a script cut short never
+# passes the checks, whatever psql made of its end. Both exit codes are reported.
+_PIPELINE = r"""
+count=$1; shift
+restore=("${@:1:$count}"); shift "$count"
+{ "${restore[@]}" 2>"$NEKOMORTO_RESTORE_ERRORS" && printf '%s\n' "$NEKOMORTO_RESTORE_MARKER"; } \
+  | "$@" >/dev/null 2>"$NEKOMORTO_PSQL_ERRORS"
+codes=("${PIPESTATUS[@]}")
+printf 'pipeline %s %s\n' "${codes[0]}" "${codes[1]}"
+"""
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _argument_spec() -> dict[str, dict[str, t.Any]]:
@@ -305,7 +322,7 @@ class Restore:
         paths = {}
         for name in ("pg_restore", "psql"):
             try:
-                path = find_program(name, self.params["bin_dir"], lambda program: self.module.get_bin_path(program))
+                path = find_program(name, self.params["bin_dir"], self.module.get_bin_path)
                 version = program_version(path)
             except ToolError as exc:
                 self.fail(str(exc))
@@ -370,19 +387,24 @@ class Restore:
         psql_command = [psql, "-X", "-q", "--no-password", "--single-transaction", "-v", "ON_ERROR_STOP=1",
                         f"--dbname={conninfo}", "-f", prelude, "-f", "-", "-f", postlude]
         self.result["command"] = [restore_command, psql_command]
-        environment = client.environment()
-        with open(client.path("pg_restore.stderr"), "w+b") as restore_errors, \
-                open(client.path("psql.stderr"), "w+b") as psql_errors:
-            consumer = subprocess.Popen(psql_command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                        stderr=psql_errors, env=environment)
-            producer = subprocess.Popen(restore_command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=restore_errors, env=environment)
-            restore_code = self._stream(producer, consumer)
-            psql_code = consumer.wait()
-            restore_errors.seek(0)
-            psql_errors.seek(0)
-            restore_stderr = restore_errors.read().decode("utf-8", errors="replace")
-            psql_stderr = psql_errors.read().decode("utf-8", errors="replace")
+        restore_errors, psql_errors = client.path("pg_restore.stderr"), client.path("psql.stderr")
+        client.clear_pg_environment()
+        rc, stdout, stderr = self.module.run_command(
+            ["bash", "-c", _PIPELINE, "nekomorto-ops-restore", str(len(restore_command)), *restore_command, *psql_command],
+            environ_update={
+                **client.environment_update(),
+                "NEKOMORTO_RESTORE_ERRORS": restore_errors,
+                "NEKOMORTO_PSQL_ERRORS": psql_errors,
+                "NEKOMORTO_RESTORE_MARKER": RESTORE_COMPLETE_MARKER.strip(),
+            },
+            check_rc=False,
+        )
+        codes = [line.split() for line in stdout.splitlines() if line.startswith("pipeline ")]
+        if rc != 0 or not codes:
+            raise ToolError(f"the restore pipeline could not run (exit {rc}): {tail(stderr, secret=self.password)}")
+        restore_code, psql_code = int(codes[-1][1]), int(codes[-1][2])
+        restore_stderr = _read_text(restore_errors)
+        psql_stderr = _read_text(psql_errors)
         self.result["durations"]["restore"] = round(time.monotonic() - started, 3)
         if psql_code == 0 and restore_code == 0:
             return
@@ -400,27 +422,6 @@ class Restore:
             f"The restore of {self.params['src']} failed and its transaction was rolled back: the database is "
             f"unchanged. {' '.join(reasons)}"
         )
-
-    @staticmethod
-    def _stream(producer: subprocess.Popen, consumer: subprocess.Popen) -> int:
-        """Copy the script to psql; append the completion marker only when pg_restore exited 0."""
-        assert producer.stdout is not None and consumer.stdin is not None
-        try:
-            shutil.copyfileobj(producer.stdout, consumer.stdin, _CHUNK)
-            code = producer.wait()
-            if code == 0:
-                consumer.stdin.write(RESTORE_COMPLETE_MARKER.encode("ascii"))
-        except BrokenPipeError:
-            # psql stopped at an error: the transaction is already rolled back.
-            producer.kill()
-            code = producer.wait()
-        finally:
-            producer.stdout.close()
-            try:
-                consumer.stdin.close()
-            except BrokenPipeError:
-                pass
-        return code
 
 
 def main() -> None:

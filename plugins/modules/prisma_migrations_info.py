@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - nekomorto.ops.attributes
   - nekomorto.ops.attributes.READ_ONLY
   - nekomorto.ops.postgres
+  - nekomorto.ops.postgres.READ_ONLY
 options:
   migrations_dir:
     description:

@@ -70,7 +70,7 @@ def test_manifest_describes_the_backup(app, db):
     assert data["reason"] == "before the v2 upgrade"
     assert data["host"] == "nekomorto-rb-app1"
     assert data["release"]["version"] == "v1"
-    assert app.file(f"/srv/nekomorto/current").linked_to.endswith(data["release"]["id"])
+    assert app.file("/srv/nekomorto/current").linked_to.endswith(data["release"]["id"])
     assert data["database"]["applied_migrations"] == state["golden_migrations"]
     assert data["database"]["size_bytes"] > 0
     counts = {table["name"]: table["rows"] for table in data["database"]["tables"]}

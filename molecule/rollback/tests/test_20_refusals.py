@@ -76,7 +76,7 @@ def damaged(app):
         made = app.run("python3 -c %s %s %s %s %s", _DAMAGE, BACKUP_ROOT, golden, backup_id, action)
         assert made.rc == 0, made.stderr
     yield DAMAGED
-    app.run(f"rm -rf {' '.join(f'{BACKUP_ROOT}/{backup_id}' for backup_id, _ in DAMAGED.values())}")
+    app.run(f"rm -rf {' '.join(f'{BACKUP_ROOT}/{backup_id}' for backup_id, _message in DAMAGED.values())}")
 
 
 def test_without_confirmation_the_plan_is_shown_and_nothing_touched(app, db):

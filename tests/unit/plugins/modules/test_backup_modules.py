@@ -11,7 +11,6 @@ tests/integration/plugins/modules/test_backup_pg.py.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import stat
 from pathlib import Path
