@@ -5,8 +5,10 @@ set -euo pipefail
 # shellcheck source=scripts/testbed/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-tree="$TESTBED_CACHE/sanity/ansible_collections/nekomorto/ops"
-rm -rf "$tree"
+# A tree of its own per run, so that two runs never share one.
+work=$(mktemp -d "${TMPDIR:-/tmp}/nekomorto-sanity.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tree="$work/ansible_collections/nekomorto/ops"
 mkdir -p "$tree"
 cd "$TESTBED_ROOT"
 git ls-files -z --cached --others --exclude-standard \
@@ -15,4 +17,4 @@ git ls-files -z --cached --others --exclude-standard \
 cd "$tree"
 git init -q && git add -A >/dev/null 2>&1
 export PATH="$TESTBED_VENV/bin:$PATH"
-exec ansible-test sanity --venv --python 3.11 --color no "$@"
+ansible-test sanity --venv --python 3.11 --color no "$@"
