@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Measures the deploy on the demo hosts (scripts/demo.sh), printing numbers, asserting nothing.
 
 1. no-op re-deploy of the live version: wall time and changed-task count;
@@ -123,15 +122,15 @@ def main() -> None:
         subprocess.run([str(ROOT / "scripts" / "demo.sh")], check=True)
 
     deploy(args.version)  # the live version, so the next runs are no-ops
-    noop = [deploy(args.version) for _ in range(args.noop_rounds)]
-    print(f"no-op re-deploy of {args.version}: median {statistics.median(t for t, _ in noop):.1f} s "
-          f"over {len(noop)} runs, changed tasks: {[c for _, c in noop]}")
+    noop = [deploy(args.version) for _round in range(args.noop_rounds)]
+    print(f"no-op re-deploy of {args.version}: median {statistics.median(seconds for seconds, _changed in noop):.1f} s "
+          f"over {len(noop)} runs, changed tasks: {[changed for _seconds, changed in noop]}")
 
     ratios = []
     for round_number in range(1, args.rounds + 1):
         reset_app_and_database()
         # Same work as the script: no backup of the (empty) database before migrating.
-        collection, _ = deploy(args.version, "-e", "migrate_backup_before=false")
+        collection = deploy(args.version, "-e", "migrate_backup_before=false")[0]
         reset_app_and_database()
         baseline = shell_deploy(args.version)
         ratios.append(collection / baseline)

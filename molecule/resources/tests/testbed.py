@@ -37,7 +37,7 @@ class PlaybookRun:
         for line in self.output.splitlines():
             if ": ok=" not in line:
                 continue
-            name, _, rest = line.partition(":")
+            name, rest = line.split(":", 1)
             values = dict(item.split("=") for item in rest.split() if "=" in item)
             counters.setdefault(name.strip(), {key: 0 for key in values})
             for key, value in values.items():
