@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Measures how long a maintenance window refuses writes, printing numbers, asserting nothing.
 
 Runs playbooks/maintenance.yml for a window that runs one dry-run (uploads_reorganize by default)
