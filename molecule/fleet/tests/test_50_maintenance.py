@@ -11,21 +11,25 @@ def _maintenance_at(port: int) -> bool:
     return testbed.http(f"http://127.0.0.1:{port}/api/health").json()["maintenanceMode"]
 
 
+def _live(app2) -> str:
+    return app2.file(f"{APP_ROOT}/instances/active").content_string.strip()
+
+
 def test_open_and_close_drop_nothing(app2):
+    live_before = _live(app2)
+    other = {"blue": "green", "green": "blue"}[live_before]
     with under_load() as load:
         opened = toggle_maintenance(True)
         assert opened.rc == 0, opened.output
         assert _maintenance_at(APP1_PORT) is True
-        live = app2.file(f"{APP_ROOT}/instances/active").content_string.strip()
-        assert live == "blue" and _maintenance_at(APP2_PORTS["blue"]) is True
+        assert _live(app2) == other and _maintenance_at(APP2_PORTS[other]) is True
         refused = testbed.http(f"{EDGE_URL}/api/posts", method="POST", body={"title": "during maintenance"})
         assert refused.status == 503 and refused.json()["error"] == "maintenance_mode"
 
         closed = toggle_maintenance(False)
         assert closed.rc == 0, closed.output
         assert _maintenance_at(APP1_PORT) is False
-        assert app2.file(f"{APP_ROOT}/instances/active").content_string.strip() == "green"
-        assert _maintenance_at(APP2_PORTS["green"]) is False
+        assert _live(app2) == live_before and _maintenance_at(APP2_PORTS[live_before]) is False
         accepted = testbed.http(f"{EDGE_URL}/api/posts", method="POST", body={"title": "after maintenance"})
         assert accepted.status == 201
     assert load.report.failed == 0, load.report.as_dict()

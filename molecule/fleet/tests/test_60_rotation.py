@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import testbed
-from conftest import APP1, APP1_PORT, APP2, APP2_PORTS, EDGE_URL, flat, member, upstreams_logged
+from conftest import APP1, APP1_PORT, APP2, APP2_PORTS, APP_ROOT, EDGE_URL, flat, member, upstreams_logged
 
 
 def _rotation(state: str, host: str) -> testbed.PlaybookRun:
     return testbed.run_playbook("playbooks/edge_rotation.yml", "--limit", host, extra_vars={"rotation": state})
 
 
-def test_out_of_rotation_and_back(edge):
+def test_out_of_rotation_and_back(edge, app2):
+    app2_live = f"127.0.0.1:{APP2_PORTS[app2.file(f'{APP_ROOT}/instances/active').content_string.strip()]}"
     run = _rotation("out", APP1)
     assert run.rc == 0, run.output
     assert "# rotation: out (operator)\n" in member(edge, APP1) and " down;" in member(edge, APP1)
     assert {testbed.http(f"{EDGE_URL}/api/version").status for _ in range(8)} == {200}
-    assert upstreams_logged(edge, 8) == {f"127.0.0.1:{APP2_PORTS['green']}"}
+    assert upstreams_logged(edge, 8) == {app2_live}
 
     refused = _rotation("out", APP2)
     assert refused.rc != 0 and "no app host to send" in flat(refused.output)
@@ -31,4 +32,4 @@ def test_out_of_rotation_and_back(edge):
     assert back.rc == 0, back.output
     assert "# rotation: in\n" in member(edge, APP1)
     [testbed.http(f"{EDGE_URL}/api/version") for _ in range(8)]
-    assert upstreams_logged(edge, 8) == {f"127.0.0.1:{APP1_PORT}", f"127.0.0.1:{APP2_PORTS['green']}"}
+    assert upstreams_logged(edge, 8) == {f"127.0.0.1:{APP1_PORT}", app2_live}
