@@ -42,6 +42,7 @@ WORK = "/var/tmp/bench"
 ROLE = "bench_app"
 DATABASE = "nekomorto"
 PASSWORD = "bench-app-pw-4e1c"
+BIG_TABLES = ("posts", "comments", "audit_log", "events")
 
 
 def docker(script: str, check: bool = True, timeout: int = 7200) -> subprocess.CompletedProcess:
@@ -114,32 +115,34 @@ def start_host() -> None:
 
 
 def generate_data() -> tuple[int, int, int]:
-    """Tables with an index, a foreign key and text that compresses like real content; upload files of random bytes."""
+    """Four big tables (pg_dump's workers share out tables, not rows), an index, foreign keys, text that
+    compresses like real content; upload files of random bytes."""
     psql = f"psql -X -q -v ON_ERROR_STOP=1 '{conninfo()}'"
     docker(f"""{psql} <<'SQL'
 CREATE TABLE authors (id serial PRIMARY KEY, name text NOT NULL, bio text);
 INSERT INTO authors (name, bio) SELECT 'author ' || g, repeat(md5(g::text), 8) FROM generate_series(1, 5000) g;
-CREATE TABLE posts (id bigserial PRIMARY KEY, author_id int NOT NULL REFERENCES authors(id), title text NOT NULL,
-  body text NOT NULL, meta jsonb NOT NULL, published_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE "_prisma_migrations" (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz,
   migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(),
   applied_steps_count int NOT NULL DEFAULT 0);
 INSERT INTO "_prisma_migrations" VALUES ('m1', repeat('a', 64), now(), '20260101000000_init', NULL, NULL, now(), 1);
 SQL""")
-    batch_rows = min(200_000, max(10_000, ARGS.db_size_mb * 150))  # about 1 KiB per row
+    for table in BIG_TABLES:
+        docker(f"""{psql} -c "CREATE TABLE {table} (id bigserial PRIMARY KEY, author_id int NOT NULL REFERENCES authors(id),
+          title text NOT NULL, body text NOT NULL, meta jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+          CREATE INDEX {table}_author ON {table} (author_id)" """)
+    batch_rows = min(50_000, max(2_500, ARGS.db_size_mb * 40))  # about 1 KiB per row, four tables a round
     while True:
         size_mb = int(docker(f"{psql} -At -c \"SELECT pg_database_size('{DATABASE}') / 1048576\"").stdout.strip())
         if size_mb >= ARGS.db_size_mb:
             break
-        docker(f"""{psql} -c "INSERT INTO posts (author_id, title, body, meta)
-          SELECT 1 + (random() * 4999)::int, 'post ' || g || ' ' || md5(random()::text),
-                 repeat(md5(random()::text) || ' lorem ipsum dolor sit amet ', 12),
-                 jsonb_build_object('tags', ARRAY[md5(g::text)], 'views', g % 1000, 'lang', 'pt-BR')
-          FROM generate_series(1, {batch_rows}) g" """)
-        if size_mb == 0:
-            docker(f"{psql} -c 'CREATE INDEX posts_author ON posts (author_id)'")
+        for table in BIG_TABLES:
+            docker(f"""{psql} -c "INSERT INTO {table} (author_id, title, body, meta)
+              SELECT 1 + (random() * 4999)::int, 'row ' || g || ' ' || md5(random()::text),
+                     repeat(md5(random()::text) || ' lorem ipsum dolor sit amet ', 12),
+                     jsonb_build_object('tags', ARRAY[md5(g::text)], 'views', g % 1000, 'lang', 'pt-BR')
+              FROM generate_series(1, {batch_rows}) g" """)
     docker(f"{psql} -c 'VACUUM ANALYZE'")
-    rows = int(docker(f"{psql} -At -c 'SELECT count(*) FROM posts'").stdout.strip())
+    rows = sum(int(docker(f"{psql} -At -c 'SELECT count(*) FROM {table}'").stdout.strip()) for table in BIG_TABLES)
     docker(
         f"python3 - <<'PY'\nimport os, random\nrandom.seed(7)\nroot = '{UPLOADS}'\n"
         f"for index in range({ARGS.upload_files}):\n"
@@ -232,7 +235,7 @@ def main() -> None:
     start_host()
     try:
         size_mb, rows, uploads_mb = generate_data()
-        print(f"data: database {size_mb} MiB ({rows} posts), {ARGS.upload_files} upload files ({uploads_mb} MiB)")
+        print(f"data: database {size_mb} MiB ({rows} rows in {len(BIG_TABLES)} big tables), {ARGS.upload_files} upload files ({uploads_mb} MiB)")
         startup, _pong = module("ansible.builtin.ping", {})
         print(f"Ansible start-up per module call (ping): {startup:.1f} s")
         rows_out = []

@@ -93,6 +93,15 @@ def test_without_confirmation_the_plan_is_shown_and_nothing_touched(app, db):
     assert whole_state(app, db) == before
 
 
+def test_check_mode_shows_the_plan_and_touches_nothing(app, db):
+    golden = recall()["golden_id"]
+    before = whole_state(app, db)
+    run = rollback("--check", backup_id=golden)
+    assert run.rc == 0, run.output[-2500:]
+    assert "Rollback plan: restore backup " + golden in run.output
+    assert whole_state(app, db) == before
+
+
 @pytest.mark.parametrize("request_vars", [
     {"data_source": "json"},
     {"backup_id": "backup-20261129T031000Z", "confirm_rollback": "backup-20261129T031000Z"},
