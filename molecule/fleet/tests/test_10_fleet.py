@@ -18,7 +18,7 @@ from conftest import (
 
 
 def test_the_edge_serves_both_app_hosts(edge):
-    answers = [testbed.http(f"{EDGE_URL}/api/version") for _ in range(12)]
+    answers = [testbed.http(f"{EDGE_URL}/api/version") for _attempt in range(12)]
     assert {answer.status for answer in answers} == {200}
     assert {answer.json()["version"] for answer in answers} == {"v1"}
     assert upstreams_logged(edge, 12) == {f"127.0.0.1:{APP1_PORT}", f"127.0.0.1:{APP2_PORTS['blue']}"}
@@ -56,4 +56,4 @@ def test_app2_runs_its_blue_instance(app2):
 
 def test_v1_migrations_applied_once(db):
     rows = migration_rows(db)
-    assert len(rows) == 3 and {count for _, count in rows} == {"1"}
+    assert len(rows) == 3 and {count for _name, count in rows} == {"1"}

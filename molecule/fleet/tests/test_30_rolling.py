@@ -43,14 +43,14 @@ def test_rolling_deploy_drops_nothing(app1, app2, edge, db):
     assert f"server 127.0.0.1:{APP2_PORTS['green']} " in member(edge, APP2)
     assert app2.file(f"{APP_ROOT}/current").linked_to == app2.file(f"{APP_ROOT}/instances/green").linked_to
 
-    answers = [testbed.http(f"{EDGE_URL}/api/version").json()["version"] for _ in range(8)]
+    answers = [testbed.http(f"{EDGE_URL}/api/version").json()["version"] for _attempt in range(8)]
     assert set(answers) == {"v2"}
     assert upstreams_logged(edge, 8) == {f"127.0.0.1:{APP1_PORT}", f"127.0.0.1:{APP2_PORTS['green']}"}
 
 
 def test_each_migration_applied_once(db):
     rows = migration_rows(db)
-    assert len(rows) == 4 and {count for _, count in rows} == {"1"}
+    assert len(rows) == 4 and {count for _name, count in rows} == {"1"}
 
 
 def test_health_playbook_checks_the_live_instance():

@@ -15,7 +15,7 @@ def test_out_of_rotation_and_back(edge, app2):
     run = _rotation("out", APP1)
     assert run.rc == 0, run.output
     assert "# rotation: out (operator)\n" in member(edge, APP1) and " down;" in member(edge, APP1)
-    assert {testbed.http(f"{EDGE_URL}/api/version").status for _ in range(8)} == {200}
+    assert {testbed.http(f"{EDGE_URL}/api/version").status for _attempt in range(8)} == {200}
     assert upstreams_logged(edge, 8) == {app2_live}
 
     refused = _rotation("out", APP2)
@@ -31,5 +31,5 @@ def test_out_of_rotation_and_back(edge, app2):
     back = _rotation("in", APP1)
     assert back.rc == 0, back.output
     assert "# rotation: in\n" in member(edge, APP1)
-    [testbed.http(f"{EDGE_URL}/api/version") for _ in range(8)]
+    assert {testbed.http(f"{EDGE_URL}/api/version").status for _attempt in range(8)} == {200}
     assert upstreams_logged(edge, 8) == {f"127.0.0.1:{APP1_PORT}", app2_live}
