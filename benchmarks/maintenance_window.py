@@ -137,7 +137,7 @@ def one_window(inventory: str, task: str, interval: float) -> dict:
         "requests": len(samples),
         "refused_s": (refused[-1] - refused[0]) if refused else 0.0,
         "refused_n": len(refused),
-        "no_answer_n": sum(1 for _, outcome in samples if outcome == "no answer"),
+        "no_answer_n": sum(1 for sample in samples if sample[1] == "no answer"),
         "gaps_s": [end - start for start, end in gaps(samples)],
         "boots_s": boots,
     }
