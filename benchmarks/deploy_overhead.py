@@ -93,8 +93,10 @@ def reset_app_and_database() -> None:
     """An app host with no release and an empty database, as before a first deploy."""
     sh("docker", "exec", APP_HOST, "sh", "-c",
        f"systemctl stop nekomorto; rm -rf {APP_ROOT}/releases/* {APP_ROOT}/current {APP_ROOT}/previous")
-    sql = ("DROP DATABASE IF EXISTS nekomorto WITH (FORCE); CREATE DATABASE nekomorto OWNER nekomorto_app;")
-    sh("docker", "exec", DB_HOST, "su", "postgres", "-c", f'psql -q -p {DB_PORT} -c "{sql}"')
+    # Two -c: DROP DATABASE cannot run in the transaction psql wraps one multi-statement -c in.
+    sh("docker", "exec", DB_HOST, "su", "postgres", "-c",
+       f'psql -q -p {DB_PORT} -c "DROP DATABASE IF EXISTS nekomorto WITH (FORCE)" '
+       f'-c "CREATE DATABASE nekomorto OWNER nekomorto_app"')
 
 
 def shell_deploy(version: str) -> float:
