@@ -38,7 +38,7 @@ git -C {app_root}/repo.git fetch --quiet --prune origin
 mkdir -p "$release"
 git -C {app_root}/repo.git archive "$version" | tar -x -C "$release"
 cd "$release"
-rm -rf public/uploads backups; ln -s {app_root}/shared/.env .env
+rm -rf public/uploads backups; mkdir -p public; ln -s {app_root}/shared/.env .env
 ln -s {app_root}/shared/public/uploads public/uploads; ln -s {app_root}/shared/backups backups
 npm ci --no-audit --no-fund >/dev/null 2>&1
 npm run prisma:generate >/dev/null
