@@ -25,7 +25,7 @@ def test_a_failed_gate_stops_the_roll(app1, app2, edge, db):
     app2_before = unit_state(app2, "nekomorto@blue")
     app2_release = app2.file(f"{APP_ROOT}/current").linked_to
     with under_load() as load:
-        run = deploy("v2-unhealthy", service_health_timeout=12)
+        run = deploy("v2-unhealthy", service_health_timeout=8)
     assert run.rc != 0
     assert "failed its health gate" in flat(run.output) and "Returned to v1-" in flat(run.output)
     assert load.report.failed == 0, load.report.as_dict()

@@ -13,7 +13,6 @@ from conftest import (
     APP_ROOT,
     EDGE_URL,
     deploy,
-    flat,
     member,
     migration_rows,
     under_load,
@@ -52,8 +51,3 @@ def test_each_migration_applied_once(db):
     rows = migration_rows(db)
     assert len(rows) == 4 and {count for _name, count in rows} == {"1"}
 
-
-def test_health_playbook_checks_the_live_instance():
-    run = testbed.run_playbook("playbooks/health.yml")
-    assert run.rc == 0, run.output
-    assert f"{APP2}: ok (HTTP 200" in flat(run.output)

@@ -9,7 +9,7 @@ from conftest import APP2, APP2_PORTS, APP_ROOT, deploy, flat, member, under_loa
 def test_an_unhealthy_release_never_reaches_the_edge(app2, edge):
     live_before = unit_state(app2, "nekomorto@green")
     with under_load() as load:
-        run = deploy("v2-unhealthy", "--limit", APP2, service_health_timeout=12)
+        run = deploy("v2-unhealthy", "--limit", APP2, service_health_timeout=8)
     assert run.rc != 0
     assert "failed its health gate on the idle instance blue" in flat(run.output)
     assert "still serves v2-" in flat(run.output)
