@@ -50,4 +50,3 @@ def test_rolling_deploy_drops_nothing(app1, app2, edge, db):
 def test_each_migration_applied_once(db):
     rows = migration_rows(db)
     assert len(rows) == 4 and {count for _name, count in rows} == {"1"}
-
