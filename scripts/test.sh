@@ -7,7 +7,7 @@
 set -uo pipefail
 # shellcheck source=scripts/testbed/lib.sh
 . "$(dirname "$0")/testbed/lib.sh"
-cd "$TESTBED_ROOT"
+cd "$TESTBED_ROOT" || exit 1
 
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit package node integration molecule)
@@ -33,14 +33,17 @@ run_stage() {
   [ $rc -eq 0 ] || finish 1
 }
 
+# The stage helpers below are called through run_stage's "$@", which shellcheck cannot follow.
+# shellcheck disable=SC2317
 with_pg() {
   local url rc
   url=$(scripts/testbed/pg.sh start) || return 1
   NEKOMORTO_TEST_PG_URL="$url" "$@"; rc=$?
   scripts/testbed/pg.sh stop
-  return $rc
+  return "$rc"
 }
 
+# shellcheck disable=SC2317
 node_tests() {
   (cd tests/support/prisma-schema-engine && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm test) &&
   (cd tests/standin/app && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm test)

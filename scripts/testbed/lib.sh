@@ -2,10 +2,11 @@
 # shellcheck shell=bash
 
 TESTBED_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-TESTBED_CACHE="${NEKOMORTO_CACHE_DIR:-$TESTBED_ROOT/.cache}"
-TESTBED_VENV="${NEKOMORTO_VENV:-$TESTBED_ROOT/.venv}"
-TESTBED_BASE_IMAGE="${NEKOMORTO_BASE_IMAGE:-debian:trixie}"
-TESTBED_HOST_IMAGE="${NEKOMORTO_TESTHOST_IMAGE:-nekomorto-testhost:trixie}"
+export TESTBED_ROOT
+export TESTBED_CACHE="${NEKOMORTO_CACHE_DIR:-$TESTBED_ROOT/.cache}"
+export TESTBED_VENV="${NEKOMORTO_VENV:-$TESTBED_ROOT/.venv}"
+export TESTBED_BASE_IMAGE="${NEKOMORTO_BASE_IMAGE:-debian:trixie}"
+export TESTBED_HOST_IMAGE="${NEKOMORTO_TESTHOST_IMAGE:-nekomorto-testhost:trixie}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

@@ -18,6 +18,7 @@ ensure_packages() {
   docker info >/dev/null 2>&1 || command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
   command -v rsync >/dev/null || missing+=(rsync)
+  command -v shellcheck >/dev/null || missing+=(shellcheck)
   command -v git >/dev/null || missing+=(git)
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
@@ -29,7 +30,8 @@ ensure_packages() {
 }
 
 ensure_venv() {
-  local stamp="$TESTBED_VENV/.requirements-$(content_hash "$TESTBED_ROOT/requirements.txt")"
+  local stamp
+  stamp="$TESTBED_VENV/.requirements-$(content_hash "$TESTBED_ROOT/requirements.txt")"
   [ -e "$stamp" ] && return 0
   log "creating the Python venv in $TESTBED_VENV"
   python3 -m venv "$TESTBED_VENV"
