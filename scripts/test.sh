@@ -14,9 +14,18 @@ stages=("$@")
 scenarios="${MOLECULE_SCENARIOS:-default maintenance rollback fleet}"
 summary=()
 started=$(date +%s)
+# Each stage's output also goes to a log; a failing run ends with the lines that say why, so the
+# tail of the output is enough to start on.
+logdir="$TESTBED_CACHE/test-logs"
+mkdir -p "$logdir"
+failed_log=""
 
 finish() {
   local rc=$1
+  if [ -n "$failed_log" ]; then
+    printf -- '\n---- why it failed (full log: %s) ----\n' "$failed_log"
+    grep -a -E '^(FAILED|ERROR) |^E +[A-Za-z]|fatal: \[|failed: \[|ERROR!|Error: ' "$failed_log" | tail -n 10 | cut -c1-400
+  fi
   printf '\n==================== test summary ====================\n'
   printf '%s\n' "${summary[@]}"
   printf '%s in %ss\n' "$([ "$rc" -eq 0 ] && echo "ALL PASSED" || echo "FAILED")" "$(( $(date +%s) - started ))"
@@ -28,9 +37,11 @@ run_stage() {
   local t0 rc
   t0=$(date +%s)
   log "stage: $name"
-  "$@"; rc=$?
-  summary+=("$(printf '%-28s %-6s %4ss' "$name" "$([ $rc -eq 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - t0 ))")")
-  [ $rc -eq 0 ] || finish 1
+  local logf="$logdir/${name//[^A-Za-z0-9_-]/_}.log"
+  "$@" 2>&1 | tee "$logf"; rc=${PIPESTATUS[0]}
+  [ "$rc" -eq 0 ] || failed_log=$logf
+  summary+=("$(printf '%-28s %-6s %4ss' "$name" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - t0 ))")")
+  [ "$rc" -eq 0 ] || finish 1
 }
 
 # The stage helpers below are called through run_stage's "$@", which shellcheck cannot follow.
