@@ -28,6 +28,7 @@ import os
 import pathlib
 import shlex
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -64,7 +65,9 @@ def conninfo(database: str = DATABASE) -> str:
 
 
 def ansible_env() -> dict[str, str]:
-    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+    # ansible and ansible-playbook from the venv running this script (.venv/bin/python benchmarks/...).
+    return dict(os.environ, PATH=f"{pathlib.Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+                ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                 ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_PIPELINING="True",
                 ANSIBLE_NOCOLOR="1")
 

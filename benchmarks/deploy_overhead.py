@@ -77,7 +77,7 @@ def ansible_env() -> dict:
     env = dict(os.environ)
     env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env['PATH']}"
+    env["PATH"] = f"{pathlib.Path(sys.executable).parent}:{env['PATH']}"
     return env
 
 

@@ -22,6 +22,7 @@ import glob
 import os
 import pathlib
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -104,7 +105,8 @@ def gaps(samples: list[tuple[float, str]]) -> list[tuple[float, float]]:
 
 
 def one_window(inventory: str, task: str, interval: float) -> dict:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"))
+    env = dict(os.environ, PATH=f"{pathlib.Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"))
     probe = Probe(URL, interval, timeout=1.0)
     watcher = StartWatcher()
     watcher.start()

@@ -19,3 +19,20 @@ def test_check_mode_predicts_the_deploy_and_changes_nothing(app, db):
     assert testbed.app_snapshot(app) == before
     assert testbed.psql(db, "SELECT migration_name FROM _prisma_migrations ORDER BY 1", port=DB_PORT) == migrations_before
     assert served_version() == "v1"
+
+
+def test_check_mode_on_a_host_not_prepared_says_so_and_changes_nothing(app):
+    # A second app on the same host (its own name, user, folder and unit): nothing of it exists yet.
+    before = testbed.app_snapshot(app)
+    run = deploy("v2", "--check", app_name="nekofresh")
+    said = " ".join(run.output.split())
+    assert run.rc != 0
+    assert "CHECK MODE stops on nekomorto-app1: the host is not prepared for the app yet" in said, run.output[-3000:]
+    assert "the user nekofresh would be created" in said
+    assert "Nothing was changed." in said
+    # It stopped there: no release resolved, no lock taken, nothing created.
+    assert "Resolve the version in the repository" not in run.output
+    assert not app.user("nekofresh").exists
+    assert not app.file("/srv/nekofresh").exists
+    assert testbed.app_snapshot(app) == before
+    assert served_version() == "v1"

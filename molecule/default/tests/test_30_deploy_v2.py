@@ -50,3 +50,23 @@ def test_a_second_deploy_of_v2_applies_nothing(db):
     assert run.rc == 0, run.output[-3000:]
     assert run.recap()["nekomorto-app1"]["changed"] == 0
     assert migration_rows(db, V2_MIGRATION) == [[V2_MIGRATION, "t", "f"]]
+
+
+def test_check_mode_predicts_the_stop_on_a_release_older_than_the_schema(app):
+    # v1 is not built any more (its folder set aside): check mode plans it from the repository mirror,
+    # and must predict what the deploy would do: stop, since v2's migration is applied and v1 lacks it.
+    v1_release = app.run(f"readlink {APP_ROOT}/previous").stdout.strip()
+    assert "/v1-" in v1_release
+    app.run_expect([0], f"mv {v1_release} {v1_release}.aside")
+    try:
+        before = testbed.app_snapshot(app)
+        run = deploy("v1", "--check")
+        said = " ".join(run.output.split())
+        assert run.rc != 0
+        assert "Would build release v1-" in said, run.output[-3000:]
+        assert (f"The deploy would stop here: the database has applied migration(s) {V2_MIGRATION} "
+                "that release v1-") in said
+        assert testbed.app_snapshot(app) == before
+        assert served_version() == "v2"
+    finally:
+        app.run_expect([0], f"mv {v1_release}.aside {v1_release}")
