@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import os
+import posixpath
+import tarfile
 import typing as t
 from dataclasses import dataclass, field
 
@@ -135,6 +138,29 @@ def read_local_migrations(migrations_dir: str) -> list[LocalMigration]:
         # The Prisma CLI reads the script as UTF-8 text before hashing it; invalid bytes become U+FFFD.
         migrations.append(LocalMigration(name=entry, script=raw.decode("utf-8", errors="replace")))
     return migrations
+
+
+def read_archived_migrations(archive: bytes, migrations_path: str) -> list[LocalMigration]:
+    """The migrations in a tar archive of a commit (C(git archive <commit> <migrations_path>)), read as
+    read_local_migrations reads a folder: a migration is a C(<name>/migration.sql) directly under
+    C(migrations_path), ordered by name."""
+    prefix = migrations_path.strip("/") + "/"
+    scripts: dict[str, str] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+            for member in tar:
+                name = member.name.removeprefix("./")
+                if not (member.isfile() and name.startswith(prefix)):
+                    continue
+                folder, script = posixpath.split(name[len(prefix):])
+                if script != MIGRATION_SCRIPT or not folder or "/" in folder or folder.startswith("."):
+                    continue
+                extracted = tar.extractfile(member)
+                raw = extracted.read() if extracted else b""
+                scripts[folder] = raw.decode("utf-8", errors="replace")
+    except tarfile.TarError as exc:
+        raise MigrationsDirError(f"cannot read the archive of {migrations_path}: {exc}") from None
+    return [LocalMigration(name=name, script=scripts[name]) for name in sorted(scripts)]
 
 
 def _timestamp(value: t.Any) -> t.Any:

@@ -34,6 +34,19 @@ options:
         RV(applied), RV(failed_migrations) and RV(rolled_back) are filled, and RV(local), RV(pending), RV(modified)
         and RV(missing_locally) stay empty.
     type: path
+  migrations_git_dir:
+    description:
+      - Instead of O(migrations_dir), a git repository on the managed host (the deploy's bare mirror) holding the
+        release's commit; the migrations are read from O(migrations_git_commit) without checking anything out,
+        for example to tell in check mode what a release that is not built yet would meet.
+    type: path
+  migrations_git_commit:
+    description: The commit (or tag) whose migrations O(migrations_git_dir) gives.
+    type: str
+  migrations_git_path:
+    description: Where the migrations are inside the repository.
+    type: str
+    default: prisma/migrations
   fail_on_unreachable:
     description:
       - Fail when the database cannot be reached.
@@ -208,6 +221,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._prisma import (
     MigrationRecord,
     MigrationsDirError,
     compare_migrations,
+    read_archived_migrations,
     read_local_migrations,
     read_migration_records,
     resolve_hints,
@@ -222,6 +236,9 @@ def _argument_spec() -> dict[str, dict[str, t.Any]]:
     spec = connection_argument_spec()
     spec.update(
         migrations_dir={"type": "path"},
+        migrations_git_dir={"type": "path"},
+        migrations_git_commit={"type": "str"},
+        migrations_git_path={"type": "str", "default": "prisma/migrations"},
         fail_on_unreachable={"type": "bool", "default": True},
     )
     return spec
@@ -267,11 +284,16 @@ class MigrationsProbe:
         self.result["schema"] = params.schema
 
         local = None
-        if self.module.params["migrations_dir"]:
-            try:
+        try:
+            if self.module.params["migrations_dir"]:
                 local = read_local_migrations(self.module.params["migrations_dir"])
-            except MigrationsDirError as exc:
-                self.fail(str(exc))
+            elif self.module.params["migrations_git_dir"]:
+                archive = self._git_archive()
+                local = [] if archive is None else read_archived_migrations(
+                    archive, self.module.params["migrations_git_path"])
+        except MigrationsDirError as exc:
+            self.fail(str(exc))
+        if local is not None:
             self.result["local"] = [migration.name for migration in local]
 
         session = PostgresSession(params, self.module.params["connect_timeout"], APPLICATION_NAME)
@@ -298,6 +320,30 @@ class MigrationsProbe:
         self.result["resolve_hints"] = resolve_hints(state)
         return self.result
 
+    def _git(self, *args: str) -> tuple[int, bytes, str]:
+        git_dir = self.module.params["migrations_git_dir"]
+        # safe.directory: the mirror belongs to the app user, and git refuses another user's repository.
+        rc, out, err = self.module.run_command(["git", "-c", f"safe.directory={git_dir}", "-C", git_dir, *args],
+                                               encoding=None)
+        return rc, out, err.decode("utf-8", errors="replace").strip() if isinstance(err, bytes) else str(err).strip()
+
+    def _git_archive(self) -> bytes | None:
+        """The tar of the migrations folder at the commit; None when the commit has no such folder."""
+        git_dir, commit = self.module.params["migrations_git_dir"], self.module.params["migrations_git_commit"]
+        path = self.module.params["migrations_git_path"].strip("/")
+        rc, _out, err = self._git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
+        if rc != 0:
+            raise MigrationsDirError(f"the repository {git_dir} has no commit {commit}{': ' + err if err else ''}")
+        rc, out, err = self._git("ls-tree", "--name-only", commit, "--", path)
+        if rc != 0:
+            raise MigrationsDirError(f"cannot list {path} of {commit} in {git_dir}: {err or f'git exited {rc}'}")
+        if not out.strip():
+            return None
+        rc, out, err = self._git("archive", "--format=tar", commit, "--", path)
+        if rc != 0:
+            raise MigrationsDirError(f"cannot read {path} of {commit} in {git_dir}: {err or f'git exited {rc}'}")
+        return out
+
     @staticmethod
     def _read_records(session: PostgresSession) -> list[MigrationRecord] | None:
         return read_migration_records(session)
@@ -306,8 +352,9 @@ class MigrationsProbe:
 def main() -> None:
     module = AnsibleModule(
         argument_spec=_argument_spec(),
-        mutually_exclusive=CONNECTION_MUTUALLY_EXCLUSIVE,
+        mutually_exclusive=CONNECTION_MUTUALLY_EXCLUSIVE + [("migrations_dir", "migrations_git_dir")],
         required_one_of=CONNECTION_REQUIRED_ONE_OF,
+        required_together=[("migrations_git_dir", "migrations_git_commit")],
         supports_check_mode=True,
     )
     if not HAS_PSYCOPG2:

@@ -70,3 +70,43 @@ def test_check_mode_predicts_the_stop_on_a_release_older_than_the_schema(app):
         assert served_version() == "v2"
     finally:
         app.run_expect([0], f"mv {v1_release}.aside {v1_release}")
+
+
+EDITED = "20260101000000_init"
+
+
+def test_a_migration_edited_after_it_was_applied_stops_the_deploy_and_check_mode_says_so(app):
+    """A commit that edits v1's applied init migration: check mode reads the commit's migrations from the
+    mirror (the release is not built) and predicts the stop; the deploy builds the release and stops before
+    migrating, v2 serving."""
+    made = app.run(
+        "rm -rf /tmp/edited && runuser -u nekomorto -- sh -ec '"
+        "git clone -q %s/repo.git /tmp/edited && cd /tmp/edited && git checkout -q v2 && "
+        "printf \"%%s\\n\" \"-- edited after it was applied\" >> prisma/migrations/%s/migration.sql && "
+        "git -c user.name=t -c user.email=t@example.invalid commit -q -am edited && git tag v2-edited && "
+        "git push -q %s/repo.git v2-edited'", APP_ROOT, EDITED, APP_ROOT,
+    )
+    assert made.rc == 0, made.stderr
+    live = app.file(f"{APP_ROOT}/current").linked_to
+    try:
+        before = testbed.app_snapshot(app)
+        checked = deploy("v2-edited", "--check", app_repo="/tmp/edited")
+        said = " ".join(checked.output.split())
+        assert checked.rc != 0
+        assert "Would build release v2-edited-" in said, checked.output[-3000:]
+        assert f"The deploy would stop here: Applied migration(s) {EDITED} differ from the release's migration.sql" in said
+        assert testbed.app_snapshot(app) == before
+
+        run = deploy("v2-edited", app_repo="/tmp/edited")
+        said = " ".join(run.output.split())
+        assert run.rc != 0
+        assert f"The deploy stops here: Applied migration(s) {EDITED} differ from the release's migration.sql" in said, \
+            run.output[-3000:]
+        assert served_version() == "v2"
+        assert app.file(f"{APP_ROOT}/current").linked_to == live
+        assert not app.file(f"{APP_ROOT}/state/lock").exists
+    finally:
+        # The refused release stays built (its build is sound); removed here so that the pruning test
+        # later in the scenario sees only the releases the scenario's versions made.
+        app.run(f"rm -rf /tmp/edited {APP_ROOT}/releases/v2-edited-*; "
+                f"runuser -u nekomorto -- git -C {APP_ROOT}/repo.git tag -d v2-edited")

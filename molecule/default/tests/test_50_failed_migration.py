@@ -44,3 +44,22 @@ def test_resolve_then_deploy_the_corrected_version(app, db):
     assert served_version() == "v3"
     assert migration_rows(db, FIXED) == [[FIXED, "t", "f"]]
     assert testbed.psql(db, "SELECT to_regclass('public.project_tags') IS NOT NULL", port=DB_PORT) == [["t"]]
+
+
+def _releases(app) -> list[str]:
+    return sorted(app.run(f"ls -1 {APP_ROOT}/releases").stdout.split())
+
+
+def test_pruning_removes_failed_releases_and_keeps_current_and_previous(app):
+    """The v3 deploy pruned the failed releases (v2-unhealthy, v3-bad-migration); with release_keep=1 a
+    re-deploy removes the oldest built one, never the live one or the previous good one."""
+    releases = _releases(app)
+    assert [name.rsplit("-", 1)[0] for name in releases] == ["v1", "v2", "v3"], releases
+    current = app.file(f"{APP_ROOT}/current").linked_to
+    previous = app.file(f"{APP_ROOT}/previous").linked_to
+    assert (current.rsplit("/", 1)[1].rsplit("-", 1)[0], previous.rsplit("/", 1)[1].rsplit("-", 1)[0]) == ("v3", "v2")
+    run = deploy("v3", release_keep=1)
+    assert run.rc == 0, run.output[-3000:]
+    assert _releases(app) == [previous.rsplit("/", 1)[1], current.rsplit("/", 1)[1]]
+    assert app.file(f"{APP_ROOT}/current").linked_to == current
+    assert served_version() == "v3"

@@ -1,4 +1,4 @@
-"""Fixtures of the fleet scenario: PostgreSQL, an nginx edge, app1 (restart strategy), app2 (blue/green)."""
+"""Fixtures of the fleet scenario: PostgreSQL, an nginx edge, app1 and app3 (restart strategy), app2 (blue/green)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from load import LoadClient  # noqa: E402
 
 DB_PORT = 55462
 EDGE_URL = "http://127.0.0.1:38380"
-APP1, APP2, EDGE = "nekomorto-fl-app1", "nekomorto-fl-app2", "nekomorto-fl-edge"
+APP1, APP2, APP3, EDGE = "nekomorto-fl-app1", "nekomorto-fl-app2", "nekomorto-fl-app3", "nekomorto-fl-edge"
 APP1_PORT = 38381
 APP2_PORTS = {"blue": 38383, "green": 38384}
+APP3_PORT = 38385
 APP_ROOT = "/srv/nekomorto"
 MEMBERS_DIR = "/etc/nginx/nekomorto-upstream.d"
 ACCESS_LOG = "/var/log/nginx/nekomorto.access.log"
@@ -33,6 +34,11 @@ def app1():
 @pytest.fixture(scope="session")
 def app2():
     return testbed.host(APP2)
+
+
+@pytest.fixture(scope="session")
+def app3():
+    return testbed.host(APP3)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""After the converge: the edge sends requests to both app hosts, app1 runs its unit, app2 its blue instance."""
+"""After the converge: the edge sends requests to every app host, app1 and app3 run their unit, app2 its blue
+instance."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import testbed
 from conftest import (
     APP1_PORT,
     APP2_PORTS,
+    APP3_PORT,
     APP_ROOT,
     EDGE_URL,
     MEMBERS_DIR,
@@ -17,11 +19,12 @@ from conftest import (
 )
 
 
-def test_the_edge_serves_both_app_hosts(edge):
+def test_the_edge_serves_every_app_host(edge):
     answers = [testbed.http(f"{EDGE_URL}/api/version") for _attempt in range(12)]
     assert {answer.status for answer in answers} == {200}
     assert {answer.json()["version"] for answer in answers} == {"v1"}
-    assert upstreams_logged(edge, 12) == {f"127.0.0.1:{APP1_PORT}", f"127.0.0.1:{APP2_PORTS['blue']}"}
+    assert upstreams_logged(edge, 12) == {f"127.0.0.1:{APP1_PORT}", f"127.0.0.1:{APP2_PORTS['blue']}",
+                                          f"127.0.0.1:{APP3_PORT}"}
 
 
 def test_the_edge_configuration(edge):
@@ -34,12 +37,14 @@ def test_the_edge_configuration(edge):
     assert "proxy_next_upstream error timeout;" in site and "http_5" not in site
     assert "# rotation: in\nserver 127.0.0.1:38381 fail_timeout=5s max_fails=2;" in member(edge, "nekomorto-fl-app1")
     assert "server 127.0.0.1:38383 " in member(edge, "nekomorto-fl-app2")
+    assert "# rotation: in\nserver 127.0.0.1:38385 " in member(edge, "nekomorto-fl-app3")
 
 
-def test_app1_runs_its_unit(app1):
-    assert unit_state(app1, "nekomorto")["ActiveState"] == "active"
-    assert not app1.file(f"{APP_ROOT}/instances").exists
-    assert version_at(APP1_PORT) == "v1"
+def test_app1_and_app3_run_their_unit(app1, app3):
+    for host, port in ((app1, APP1_PORT), (app3, APP3_PORT)):
+        assert unit_state(host, "nekomorto")["ActiveState"] == "active"
+        assert not host.file(f"{APP_ROOT}/instances").exists
+        assert version_at(port) == "v1"
 
 
 def test_app2_runs_its_blue_instance(app2):

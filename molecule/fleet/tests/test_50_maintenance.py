@@ -1,10 +1,11 @@
 """Maintenance across the fleet through the service role's apply entry point: every app host opens, then
-closes, together; each host's health is checked; the load through the edge sees no failed request."""
+closes, together; each host's health is checked; the load through the edge sees no failed request. app1 and
+app3, the restart-strategy hosts of the batch, take turns: one is back before the other stops."""
 
 from __future__ import annotations
 
 import testbed
-from conftest import APP1_PORT, APP2_PORTS, APP_ROOT, EDGE_URL, flat, toggle_maintenance, under_load
+from conftest import APP1_PORT, APP2_PORTS, APP3_PORT, APP_ROOT, EDGE_URL, flat, toggle_maintenance, under_load
 
 
 def _maintenance_at(port: int) -> bool:
@@ -15,20 +16,34 @@ def _live(app2) -> str:
     return app2.file(f"{APP_ROOT}/instances/active").content_string.strip()
 
 
-def test_open_and_close_drop_nothing(app2):
+def _restart_window(host) -> tuple[int, int]:
+    """When the app's unit last stopped and became active again (CLOCK_MONOTONIC, shared by the containers)."""
+    output = host.run("systemctl show -p InactiveEnterTimestampMonotonic -p ActiveEnterTimestampMonotonic nekomorto").stdout
+    times = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+    return int(times["InactiveEnterTimestampMonotonic"]), int(times["ActiveEnterTimestampMonotonic"])
+
+
+def _took_turns(first, second) -> None:
+    (first_down, first_up), (second_down, second_up) = _restart_window(first), _restart_window(second)
+    assert first_down < first_up < second_down < second_up, (first_down, first_up, second_down, second_up)
+
+
+def test_open_and_close_drop_nothing(app1, app2, app3):
     live_before = _live(app2)
     other = {"blue": "green", "green": "blue"}[live_before]
     with under_load() as load:
         opened = toggle_maintenance(True)
         assert opened.rc == 0, opened.output
-        assert _maintenance_at(APP1_PORT) is True
+        assert _maintenance_at(APP1_PORT) is True and _maintenance_at(APP3_PORT) is True
+        _took_turns(app1, app3)
         assert _live(app2) == other and _maintenance_at(APP2_PORTS[other]) is True
         refused = testbed.http(f"{EDGE_URL}/api/posts", method="POST", body={"title": "during maintenance"})
         assert refused.status == 503 and refused.json()["error"] == "maintenance_mode"
 
         closed = toggle_maintenance(False)
         assert closed.rc == 0, closed.output
-        assert _maintenance_at(APP1_PORT) is False
+        assert _maintenance_at(APP1_PORT) is False and _maintenance_at(APP3_PORT) is False
+        _took_turns(app1, app3)
         assert _live(app2) == live_before and _maintenance_at(APP2_PORTS[live_before]) is False
         accepted = testbed.http(f"{EDGE_URL}/api/posts", method="POST", body={"title": "after maintenance"})
         assert accepted.status == 201

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import testbed
-from conftest import APP1, APP1_PORT, APP2, APP2_PORTS, APP_ROOT, EDGE_URL, flat, member, upstreams_logged
+from conftest import APP1, APP1_PORT, APP2, APP2_PORTS, APP3, APP3_PORT, APP_ROOT, EDGE_URL, flat, member, upstreams_logged
 
 
 def _rotation(state: str, host: str) -> testbed.PlaybookRun:
@@ -12,9 +12,10 @@ def _rotation(state: str, host: str) -> testbed.PlaybookRun:
 
 def test_out_of_rotation_and_back(edge, app2):
     app2_live = f"127.0.0.1:{APP2_PORTS[app2.file(f'{APP_ROOT}/instances/active').content_string.strip()]}"
-    run = _rotation("out", APP1)
-    assert run.rc == 0, run.output
-    assert "# rotation: out (operator)\n" in member(edge, APP1) and " down;" in member(edge, APP1)
+    for host in (APP1, APP3):
+        run = _rotation("out", host)
+        assert run.rc == 0, run.output
+        assert "# rotation: out (operator)\n" in member(edge, host) and " down;" in member(edge, host)
     assert {testbed.http(f"{EDGE_URL}/api/version").status for _attempt in range(8)} == {200}
     assert upstreams_logged(edge, 8) == {app2_live}
 
@@ -28,8 +29,9 @@ def test_out_of_rotation_and_back(edge, app2):
     assert configured.recap()["nekomorto-fl-edge"]["changed"] == 0
     assert "# rotation: out (operator)\n" in member(edge, APP1)
 
-    back = _rotation("in", APP1)
-    assert back.rc == 0, back.output
-    assert "# rotation: in\n" in member(edge, APP1)
-    assert {testbed.http(f"{EDGE_URL}/api/version").status for _attempt in range(8)} == {200}
-    assert upstreams_logged(edge, 8) == {f"127.0.0.1:{APP1_PORT}", app2_live}
+    for host in (APP1, APP3):
+        back = _rotation("in", host)
+        assert back.rc == 0, back.output
+        assert "# rotation: in\n" in member(edge, host)
+    assert {testbed.http(f"{EDGE_URL}/api/version").status for _attempt in range(9)} == {200}
+    assert upstreams_logged(edge, 9) == {f"127.0.0.1:{APP1_PORT}", app2_live, f"127.0.0.1:{APP3_PORT}"}

@@ -120,3 +120,26 @@ def test_generate_inventory_again_is_refused_without_force(apps, db):
     for name, host in apps.items():
         assert marker(host) is None
         assert maintenance_mode(HOSTS[name]) is False
+
+
+def test_generate_inventory_with_force_runs_over_existing_rows(apps, db):
+    """force=true lets the script run over a filled table: it inserts what is missing until the first file
+    that has a row, then fails with its own message, keeping what it wrote (the contract's quirk)."""
+    app1 = apps["nekomorto-mt-app1"]
+    first = sorted(uploads_files(app1))[0]  # the script walks the files in sorted path order
+    sql(db, f"DELETE FROM uploads WHERE path = '{first}'")
+    rows = int(sql(db, "SELECT count(*) FROM uploads")[0][0])
+    run = maintenance(maintenance_task="uploads_generate_inventory", apply=True, backup_taken=True, force=True,
+                      maintenance_on_failure="reopen")
+    assert run.rc != 0
+    assert said(run, "Maintenance failed at the task uploads_generate_inventory step")
+    assert said(run, "Unique constraint failed")
+    assert said(run, "1 row(s) inserted before the failure were kept")
+    assert said(run, "Rows inserted before the failure are kept (no transaction)")
+    assert int(sql(db, "SELECT count(*) FROM uploads")[0][0]) == rows + 1
+    sha = app1.run(f"sha256sum {UPLOADS}/{first}").stdout.split()[0]
+    assert sql(db, f"SELECT sha256 FROM uploads WHERE path = '{first}'") == [[sha]]
+    for name, url in HOSTS.items():
+        assert maintenance_mode(url) is False
+        assert marker(apps[name]) is None
+    assert journal(app1)[-1]["outcome"] == "failed"

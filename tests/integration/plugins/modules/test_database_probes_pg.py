@@ -292,6 +292,47 @@ def test_migration_history_is_classified(fresh_schema: Sandbox, tmp_path: Path) 
     assert result["changed"] is False
 
 
+def _commit(repo: Path, message: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid", "HOME": str(repo), "PATH": os.environ["PATH"]}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--allow-empty", "-m", message]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+    return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True, text=True,
+                          env=env).stdout.strip()
+
+
+def test_migrations_read_from_a_commit_without_a_checkout(fresh_schema: Sandbox, tmp_path: Path) -> None:
+    """The check-mode plan of a release not built yet: the release's migrations come from the mirror's commit."""
+    box = fresh_schema
+    box.sql(PRISMA_MIGRATIONS_DDL.format(schema="public"), as_app=True)
+    repo = tmp_path / "repo"
+    local = dict(SCRIPTS)
+    local["20260201000000_user_sessions"] += "-- edited after deploy\n"
+    _write_migrations(repo, local)
+    edited = _commit(repo, "edited")
+    _record(box, "20260101000000_init", SCRIPTS["20260101000000_init"], 0)
+    _record(box, "20260201000000_user_sessions", SCRIPTS["20260201000000_user_sessions"], 1)
+    _record(box, "20260215000000_hotfix", "-- gone\n", 2)
+    args = {"env_file": box.env_file(tmp_path), "migrations_git_dir": str(repo), "migrations_git_commit": edited}
+    outcome = run_module(prisma_migrations_info.main, args, check_mode=True)
+    assert not outcome.failed, outcome.result.get("msg")
+    assert outcome.result["local"] == list(SCRIPTS)
+    assert outcome.result["modified"] == ["20260201000000_user_sessions"]
+    assert outcome.result["pending"] == ["20260301000000_posts", "20260401000000_uploads"]
+    assert outcome.result["missing_locally"] == ["20260215000000_hotfix"]
+
+    shutil.rmtree(repo / "prisma")
+    (repo / "README").write_text("no migrations any more\n")
+    bare = run_module(prisma_migrations_info.main, {**args, "migrations_git_commit": _commit(repo, "none")})
+    assert not bare.failed, bare.result.get("msg")
+    assert bare.result["local"] == [] and bare.result["pending"] == []
+    assert bare.result["missing_locally"] == ["20260101000000_init", "20260201000000_user_sessions", "20260215000000_hotfix"]
+
+    unknown = run_module(prisma_migrations_info.main, {**args, "migrations_git_commit": "0" * 40})
+    assert unknown.failed
+    assert f"the repository {repo} has no commit {'0' * 40}" in unknown.result["msg"]
+
+
 def test_database_side_only_for_a_preflight(fresh_schema: Sandbox, tmp_path: Path) -> None:
     box = fresh_schema
     box.sql(PRISMA_MIGRATIONS_DDL.format(schema="public"), as_app=True)

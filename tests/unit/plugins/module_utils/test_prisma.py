@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime
+import subprocess
 import typing as t
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._prisma import (
     MigrationsDirError,
     compare_migrations,
     migration_checksum,
+    read_archived_migrations,
     read_local_migrations,
     resolve_hints,
     script_matches_checksum,
@@ -80,6 +82,42 @@ def test_read_local_migrations(tmp_path: Path) -> None:
     assert [migration.name for migration in migrations] == ["20260101000000_a", "20260102000000_b", "20260103000000_bad"]
     assert migrations[1].script == "B;\r\n"
     assert migrations[2].script == "\ufffdX"  # the CLI reads UTF-8 text; invalid bytes become U+FFFD
+
+
+def _git(repo: Path, *args: str) -> bytes:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+                               "GIT_COMMITTER_EMAIL": "t@example.invalid", "HOME": str(repo)}).stdout
+
+
+def test_archived_migrations_read_as_the_checked_out_folder(tmp_path: Path) -> None:
+    """`git archive` of a commit gives the same migrations, scripts byte for byte, as the folder itself."""
+    repo = tmp_path / "repo"
+    migrations = repo / "app" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    for name, content in (("20260102000000_b", b"B;\r\n"), ("20260101000000_a", b"A;\n"), ("20260103000000_bad", b"\xffX")):
+        (migrations / name).mkdir()
+        (migrations / name / "migration.sql").write_bytes(content)
+    (migrations / "20260104000000_no_script").mkdir()
+    (migrations / "20260104000000_no_script" / "README").write_text("no script here\n")
+    (migrations / "20260105000000_a" / "nested").mkdir(parents=True)
+    (migrations / "20260105000000_a" / "nested" / "migration.sql").write_text("not a migration of its own\n")
+    (repo / "other").mkdir()
+    (repo / "other" / "migration.sql").write_text("outside the folder\n")
+    _git(repo, "init", "-q")
+    _git(repo, "-c", "core.autocrlf=false", "add", "-A")
+    _git(repo, "commit", "-q", "-m", "migrations")
+    archive = _git(repo, "archive", "--format=tar", "HEAD", "--", "app/migrations")
+    assert read_archived_migrations(archive, "app/migrations/") == read_local_migrations(str(migrations))
+    assert [m.name for m in read_archived_migrations(archive, "app/migrations")] == [
+        "20260101000000_a", "20260102000000_b", "20260103000000_bad"]
+    assert read_archived_migrations(archive, "prisma/migrations") == []
+
+
+def test_a_damaged_archive_is_refused() -> None:
+    with pytest.raises(MigrationsDirError, match="cannot read the archive of prisma/migrations"):
+        read_archived_migrations(b"not a tar archive" * 40, "prisma/migrations")
 
 
 def test_read_local_migrations_refuses_a_missing_folder(tmp_path: Path) -> None:
