@@ -81,6 +81,15 @@ def test_run_is_journaled_and_the_lock_released(app):
     assert last["kind"] == "deploy"
     assert last["outcome"] == "success"
     assert last["version"] == "v1"
+    # What the health gate checked, and how long each step took.
+    checks = {check["name"]: check for check in last["checks"]}
+    assert checks["health"]["status"] == "ok" and checks["health"]["data_source"] == "db"
+    assert checks["health"]["maintenance_mode"] is False and checks["health"]["attempts"] >= 1
+    assert checks["smoke"]["failed"] == 0 and checks["smoke"]["passed"] >= 8
+    assert set(last["durations_s"]) == {"build", "migrations", "switch"}
+    # npm ci and the build take seconds; the steps together fit inside the run.
+    assert last["durations_s"]["build"] > 1 and min(last["durations_s"].values()) > 0
+    assert sum(last["durations_s"].values()) <= last["duration_s"] + 1
     assert not app.file(f"{APP_ROOT}/state/lock").exists
 
 
