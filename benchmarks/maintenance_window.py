@@ -37,10 +37,11 @@ MAX_RATE = 50.0
 
 
 def scenario_inventory() -> str:
-    found = sorted(glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.maintenance/inventory")))
+    # Other checkouts leave their own molecule.<hash>.maintenance behind: the one converged last is the newest.
+    found = glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.maintenance/inventory"))
     if not found:
         raise SystemExit("no inventory of the maintenance scenario: run `molecule converge -s maintenance` first")
-    return found[-1]
+    return max(found, key=os.path.getmtime)
 
 
 class Probe(threading.Thread):

@@ -57,10 +57,11 @@ def molecule(action: str) -> None:
 
 
 def inventory() -> str:
-    found = sorted(glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.fleet/inventory")))
+    # Other checkouts leave their own molecule.<hash>.fleet behind: the one just prepared is the newest.
+    found = glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.fleet/inventory"))
     if not found:
         raise SystemExit("no inventory of the fleet scenario: `molecule create -s fleet` failed?")
-    return found[-1]
+    return max(found, key=os.path.getmtime)
 
 
 def playbook(name: str, *args: str, **extra_vars) -> float:
