@@ -101,6 +101,24 @@ def test_a_provided_tarball_with_another_sha256_is_refused_before_the_run_starts
     assert not app.file(RUNTIME).exists
 
 
+def test_a_provided_tarball_installs_the_runtime_and_the_live_release_restarts_on_it(app):
+    """nodejs_source=archive, into an install root of its own so that the download below starts afresh."""
+    before = _unit(app)
+    live = app.file(f"{APP_ROOT}/current").linked_to
+    run = deploy(served_version(), nodejs_source="archive", nodejs_archive_path=str(DIST / f"{NAME}.tar.xz"),
+                 nodejs_archive_sha256=(DIST / "SHASUMS256.txt").read_text().split()[0].upper(),
+                 nodejs_install_root="/opt/nodejs-provided")
+    assert run.rc == 0, run.output[-3000:]
+    assert app.file(f"{APP_ROOT}/node").linked_to == f"/opt/nodejs-provided/{NAME}"
+    assert app.run(f"{APP_ROOT}/node/bin/node --version").stdout.strip() == f"v{VERSION}"
+    # Same release, new runtime: restarted behind the gate.
+    assert app.file(f"{APP_ROOT}/current").linked_to == live
+    after = _unit(app)
+    assert after["ActiveState"] == "active"
+    assert after["MainPID"] != before["MainPID"]
+    assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
+
+
 def test_the_pinned_runtime_from_the_tarball_builds_and_serves_a_new_release(app, mirror):
     base, requested = mirror
     made = app.run(
