@@ -156,6 +156,46 @@ def test_deploying_it_again_changes_nothing_and_downloads_nothing(app, mirror):
     assert _unit(app) == before
 
 
+def _commit_on_top(app, tag: str, change: str) -> None:
+    """A commit on top of TAG in the test's repository, made by the shell command CHANGE run in it."""
+    made = app.run(
+        "runuser -u nekomorto -- sh -ec %s",
+        f"cd {REPO} && git checkout -q {TAG} && {change} && "
+        f"git -c user.name=t -c user.email=t@example.invalid commit -q -am {tag} && git tag {tag}",
+    )
+    assert made.rc == 0, made.stderr
+
+
+def test_a_failed_build_with_another_runtime_puts_the_runtime_back(app):
+    _commit_on_top(app, "v3-node24-nobuild", "sed -i 's#\"build\": \"[^\"]*\"#\"build\": \"exit 3\"#' package.json")
+    before = _unit(app)
+    run = deploy("v3-node24-nobuild", nodejs_source="distro", app_repo=REPO)
+    assert run.rc != 0
+    assert "Building release v3-node24-nobuild-" in _said(run), run.output[-3000:]
+    # The build ran with the distribution's runtime; the live app, never restarted, keeps the tarball's.
+    assert app.file(f"{APP_ROOT}/node").linked_to == RUNTIME
+    assert _unit(app) == before
+    assert not app.file(f"{APP_ROOT}/state/lock").exists
+
+
+def test_an_unhealthy_release_with_another_runtime_returns_to_the_previous_release_and_runtime(app):
+    _commit_on_top(app, "v3-node24-unhealthy", "git checkout -q v2-unhealthy -- server/extra-checks.js")
+    live = app.file(f"{APP_ROOT}/current").linked_to
+    before = _unit(app)
+    run = deploy("v3-node24-unhealthy", nodejs_source="distro", app_repo=REPO, service_health_timeout=12)
+    said = _said(run)
+    assert run.rc != 0
+    assert "failed its health gate" in said, run.output[-3000:]
+    assert f"Returned to {live.rsplit('/', 1)[-1]}, which is healthy again." in said
+    # Back on the previous release and on the runtime it was built with, restarted and healthy.
+    assert app.file(f"{APP_ROOT}/current").linked_to == live
+    assert app.file(f"{APP_ROOT}/node").linked_to == RUNTIME
+    after = _unit(app)
+    assert after["ActiveState"] == "active"
+    assert after["MainPID"] != before["MainPID"]
+    assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
+
+
 def test_switching_back_to_the_distribution_runtime_restarts_the_live_release(app):
     """The release is already live: only the runtime changes, and the app must start again on it."""
     before = _unit(app)
