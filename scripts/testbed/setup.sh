@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes this machine ready to run the collection's playbooks against local test hosts, idempotently:
-#   1. system packages (as root, only those missing): docker.io, debootstrap, rsync, git, nodejs, npm
+#   1. system packages (as root, only those missing): docker.io, debootstrap, rsync, git, xz-utils, nodejs, npm
 #   2. the Python venv with every pinned tool (requirements.txt)
 #   3. a Docker engine (a running one is used; else, as root, one is started)
 #   4. the base image debian:trixie (pulled where a registry answers, else built offline with debootstrap)
@@ -21,6 +21,7 @@ ensure_packages() {
   command -v rsync >/dev/null || missing+=(rsync)
   command -v shellcheck >/dev/null || missing+=(shellcheck)
   command -v git >/dev/null || missing+=(git)
+  command -v xz >/dev/null || missing+=(xz-utils)
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
   [ ${#missing[@]} -eq 0 ] && return 0
