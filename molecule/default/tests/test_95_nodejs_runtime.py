@@ -68,6 +68,23 @@ def _said(run: testbed.PlaybookRun) -> str:
     return " ".join(run.output.split())
 
 
+def test_check_mode_says_what_the_runtime_change_would_do_and_changes_nothing(app, mirror):
+    """Before any runtime was installed from a tarball (no /opt/nodejs yet): nothing downloaded."""
+    base, requested = mirror
+    before = testbed.app_snapshot(app)
+    run = deploy(served_version(), "--check", nodejs_source="tarball", nodejs_tarball_base_url=f"{base}/good")
+    said = _said(run)
+    assert run.rc == 0, run.output[-3000:]
+    assert (f"Would download {base}/good/v{VERSION}/{NAME}.tar.xz, check it against its SHASUMS256.txt "
+            f"and unpack it into {RUNTIME}.") in said
+    assert f"Node.js | Point the stable runtime link at {RUNTIME}] *" in run.output
+    assert run.recap()["nekomorto-app1"]["changed"] > 0
+    assert requested == []
+    assert not app.file("/opt/nodejs").exists
+    assert app.file(f"{APP_ROOT}/node").linked_to == "/usr"
+    assert testbed.app_snapshot(app) == before
+
+
 def test_a_tarball_that_does_not_match_its_published_checksum_is_refused(app, mirror):
     base, requested = mirror
     before = testbed.app_snapshot(app)
