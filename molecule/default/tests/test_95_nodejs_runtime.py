@@ -16,7 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import testbed
-from conftest import APP_ROOT, APP_URL, deploy, served_version
+from conftest import APP_ROOT, APP_URL, DB_PORT, deploy, served_version
 
 VERSION = "24.14.0"
 NPM_VERSION = "11.9.0"
@@ -25,6 +25,7 @@ RUNTIME = f"/opt/nodejs/{NAME}"
 DIST = testbed.ROOT / ".cache" / "nodejs-dist" / f"v{VERSION}"
 REPO = "/tmp/node24"
 TAG = "v3-node24"
+BACKUP_ROOT = "/var/backups/nekomorto"
 
 
 class _Mirror(SimpleHTTPRequestHandler):
@@ -66,6 +67,11 @@ def _journal_lines(app) -> int:
 
 def _said(run: testbed.PlaybookRun) -> str:
     return " ".join(run.output.split())
+
+
+def _running_binary(app) -> str:
+    """The executable the app's main process runs, every link resolved by the kernel."""
+    return app.run("readlink /proc/%s/exe", _unit(app)["MainPID"]).stdout.strip()
 
 
 def test_check_mode_says_what_the_runtime_change_would_do_and_changes_nothing(app, mirror):
@@ -228,3 +234,41 @@ def test_switching_back_to_the_distribution_runtime_restarts_the_live_release(ap
     assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
     # The tarball's runtime stays installed for a rollback to it.
     assert app.file(f"{RUNTIME}/bin/node").exists
+
+
+def test_a_rollback_puts_back_the_runtime_the_backup_was_taken_with(app, db, mirror):
+    """The deploy backs up before migrating while the live release still runs on the distribution's
+    runtime, then moves to the tarball's; rolling back to that backup brings back the code, the data and
+    the runtime together, and the app runs on it again."""
+    base, _requested = mirror
+    migration = "20261130000000_runtime_probe"
+    _commit_on_top(
+        app, "v3-node24-migration",
+        f"mkdir prisma/migrations/{migration} && "
+        f"echo 'CREATE TABLE \"RuntimeProbe\" (id integer PRIMARY KEY);' > prisma/migrations/{migration}/migration.sql && "
+        "git add prisma",
+    )
+    live = app.file(f"{APP_ROOT}/current").linked_to
+    assert _running_binary(app).startswith("/usr/")
+    backups = set(app.run(f"ls -1 {BACKUP_ROOT}").stdout.split())
+
+    run = deploy("v3-node24-migration", nodejs_source="tarball", nodejs_tarball_base_url=f"{base}/good", app_repo=REPO)
+    assert run.rc == 0, run.output[-4000:]
+    assert _running_binary(app) == f"{RUNTIME}/bin/node"
+    assert testbed.psql(db, 'SELECT count(*) FROM "RuntimeProbe"', port=DB_PORT) == [["0"]]
+    (taken,) = set(app.run(f"ls -1 {BACKUP_ROOT}").stdout.split()) - backups
+    recorded = json.loads(app.file(f"{BACKUP_ROOT}/{taken}/manifest.json").content_string)["release"]
+    assert (recorded["id"], recorded["node_home"]) == (live.rsplit("/", 1)[-1], "/usr")
+
+    before = _unit(app)
+    run = testbed.run_playbook("playbooks/rollback.yml", extra_vars={"backup_id": taken, "confirm_rollback": taken})
+    assert run.rc == 0, run.output[-4000:]
+    assert app.file(f"{APP_ROOT}/node").linked_to == "/usr"
+    assert app.file(f"{APP_ROOT}/current").linked_to == live
+    after = _unit(app)
+    assert after["ActiveState"] == "active"
+    assert after["MainPID"] != before["MainPID"]
+    assert _running_binary(app).startswith("/usr/")
+    assert testbed.psql(db, "SELECT to_regclass('\"RuntimeProbe\"') IS NULL", port=DB_PORT) == [["t"]]
+    answer = testbed.http(f"{APP_URL}/api/health").json()
+    assert (answer["status"], answer["maintenanceMode"]) == ("ok", False)
