@@ -70,8 +70,9 @@ def _said(run: testbed.PlaybookRun) -> str:
 
 
 def _running_binary(app) -> str:
-    """The executable the app's main process runs, every link resolved by the kernel."""
-    return app.run("readlink /proc/%s/exe", _unit(app)["MainPID"]).stdout.strip()
+    """The executable the app's main process runs, every link resolved by the kernel. Read as the app
+    user: root in the container lacks CAP_SYS_PTRACE, which reading another user's /proc/<pid>/exe needs."""
+    return app.run("runuser -u nekomorto -- readlink /proc/%s/exe", _unit(app)["MainPID"]).stdout.strip()
 
 
 def test_check_mode_says_what_the_runtime_change_would_do_and_changes_nothing(app, mirror):

@@ -1,9 +1,14 @@
 """A release that fails its gate on the first host of the roll: the roll stops, that host returns to v1
 and serves, the other hosts are untouched, the report names each, and the load through the edge sees no
-failure (app1 was out of rotation while it restarted)."""
+failure (app1 was out of rotation while it restarted).
+
+The release is deployed with another Node.js runtime (the pinned one, from a tarball the controller
+provides), which every host installs and links before the roll: each host, returned or not reached,
+ends with <app_root>/node back on the distribution's runtime its live v1 runs on."""
 
 from __future__ import annotations
 
+import testbed
 from conftest import (
     APP1,
     APP1_PORT,
@@ -23,13 +28,20 @@ from conftest import (
 )
 
 
+NODEJS = "node-v24.14.0-linux-x64"
+DIST = testbed.ROOT / ".cache" / "nodejs-dist" / "v24.14.0"
+
+
 def test_a_failed_gate_stops_the_roll(app1, app2, app3, edge, db):
+    assert (DIST / "SHASUMS256.txt").is_file(), "scripts/testbed/setup.sh builds the Node.js mirror"
     app2_before = unit_state(app2, "nekomorto@blue")
     app2_release = app2.file(f"{APP_ROOT}/current").linked_to
     app3_before = unit_state(app3, "nekomorto")
     app3_release = app3.file(f"{APP_ROOT}/current").linked_to
     with under_load() as load:
-        run = deploy("v2-unhealthy", service_health_timeout=8)
+        run = deploy("v2-unhealthy", service_health_timeout=8, nodejs_source="archive",
+                     nodejs_archive_path=str(DIST / f"{NODEJS}.tar.xz"),
+                     nodejs_archive_sha256=(DIST / "SHASUMS256.txt").read_text().split()[0])
     assert run.rc != 0
     assert "failed its health gate" in flat(run.output) and "Returned to v1-" in flat(run.output)
     assert load.report.failed == 0, load.report.as_dict()
@@ -60,6 +72,9 @@ def test_a_failed_gate_stops_the_roll(app1, app2, app3, edge, db):
         assert journal(host)[-1]["run_id"] == journal(app1)[-1]["run_id"]
     for host in (app1, app2, app3):
         assert not host.file(f"{APP_ROOT}/state/lock").exists
+        # Installed for the new release, but the link is back on the runtime v1 runs on.
+        assert host.file(f"/opt/nodejs/{NODEJS}/bin/node").exists
+        assert host.file(f"{APP_ROOT}/node").linked_to == "/usr"
 
     # v2-unhealthy carries v2's migration: applied once, before the switch, by one host.
     rows = dict(migration_rows(db))
