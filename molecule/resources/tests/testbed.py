@@ -47,6 +47,20 @@ class PlaybookRun:
 
 def run_playbook(playbook: str, *args: str, extra_vars: dict | None = None, timeout: int = 900) -> PlaybookRun:
     """Runs a playbook of the collection (path relative to the repository) against the scenario."""
+    command, env = _playbook_command(playbook, *args, extra_vars=extra_vars)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return PlaybookRun(done.returncode, done.stdout + done.stderr)
+
+
+def start_playbook(playbook: str, *args: str, extra_vars: dict | None = None) -> subprocess.Popen:
+    """Starts the same run in the background, in a session of its own, so that a test can interrupt it the
+    way Ctrl-C does (a signal to its whole process group); stdout and stderr come together."""
+    command, env = _playbook_command(playbook, *args, extra_vars=extra_vars)
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def _playbook_command(playbook: str, *args: str, extra_vars: dict | None = None) -> tuple[list[str], dict]:
     env = dict(os.environ)
     env.update(
         ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
@@ -62,8 +76,7 @@ def run_playbook(playbook: str, *args: str, extra_vars: dict | None = None, time
     command = ["ansible-playbook", "-i", inventory_dir(), str(ROOT / playbook), *args]
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    return PlaybookRun(done.returncode, done.stdout + done.stderr)
+    return command, env
 
 
 def host(name: str):
