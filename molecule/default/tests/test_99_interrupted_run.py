@@ -35,9 +35,15 @@ def _journal(app) -> list[dict]:
     return [json.loads(line) for line in app.file(f"{APP_ROOT}/state/journal.jsonl").content_string.splitlines()]
 
 
-def _building(app) -> bool:
-    # The app itself runs `node server/index.js`; an npm process of the app user is the build.
-    return app.run("pgrep -u nekomorto -f npm").rc == 0
+def _building(app, release: str) -> bool:
+    """npm ci of the new release has started: its node_modules folder exists."""
+    return app.file(f"{APP_ROOT}/releases/{release}/node_modules").is_directory
+
+
+def _busy(app) -> bool:
+    """A process of the app user other than the app's own main process runs (a command of the build)."""
+    main = app.run("systemctl show -p MainPID --value nekomorto").stdout.strip()
+    return set(app.run("pgrep -u nekomorto").stdout.split()) - {main} != set()
 
 
 @pytest.fixture(scope="module")
@@ -45,24 +51,29 @@ def interrupted(app):
     made = app.run(
         "rm -rf %s && runuser -u nekomorto -- sh -ec %s", REPO,
         f"git clone -q {APP_ROOT}/repo.git {REPO} && cd {REPO} && git checkout -q v3 && echo {TAG} > INTERRUPTED && "
-        f"git add INTERRUPTED && git -c user.name=t -c user.email=t@example.invalid commit -q -m {TAG} && git tag {TAG}",
+        f"git add INTERRUPTED && git -c user.name=t -c user.email=t@example.invalid commit -q -m {TAG} && git tag -f {TAG}",
     )
     assert made.rc == 0, made.stderr
+    # As the app user: git refuses to read a repository another user owns.
+    commit = app.run("runuser -u nekomorto -- git -C %s rev-parse HEAD", REPO).stdout.strip()
+    assert len(commit) == 40, commit
+    release = f"{TAG}-{commit[:12]}"
     live = app.file(f"{APP_ROOT}/current").linked_to
     served = served_version()
     journal = len(_journal(app))
     run = testbed.start_playbook("playbooks/deploy.yml",
                                  extra_vars={"app_version": TAG, "app_repo": REPO, "run_control_lock_ttl": TTL})
     try:
-        reached = testbed.wait_for(lambda: _building(app), timeout=240, interval=0.3)
+        reached = testbed.wait_for(lambda: _building(app, release), timeout=240, interval=0.3)
     finally:
         os.killpg(run.pid, signal.SIGINT)
         output = run.communicate(timeout=120)[0]
     assert reached, output[-3000:]
     # Ctrl-C stops the controller; a command already running on the host may go on to its end. Wait
     # for it (bounded) so that the runs below meet a quiet host, as after a real interruption.
-    assert testbed.wait_for(lambda: not _building(app), timeout=300), "the build left on the host did not end"
-    return {"rc": run.returncode, "output": output, "live": live, "served": served, "journal": journal}
+    assert testbed.wait_for(lambda: not _busy(app), timeout=300), "the build left on the host did not end"
+    return {"rc": run.returncode, "output": output, "release": release, "live": live, "served": served,
+            "journal": journal}
 
 
 def test_the_interrupted_deploy_stops_and_the_live_release_keeps_serving(app, interrupted):
@@ -72,9 +83,9 @@ def test_the_interrupted_deploy_stops_and_the_live_release_keeps_serving(app, in
     assert served_version() == interrupted["served"]
     assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
     # The release folder it was building has no manifest: it does not count as built.
-    folders = app.run(f"ls -d {APP_ROOT}/releases/{TAG}-*").stdout.split()
-    assert len(folders) == 1
-    assert not app.file(f"{folders[0]}/.nekomorto-release.json").exists
+    folder = f"{APP_ROOT}/releases/{interrupted['release']}"
+    assert app.file(folder).is_directory
+    assert not app.file(f"{folder}/.nekomorto-release.json").exists
 
 
 def test_the_lock_stays_and_no_journal_line_is_written(app, interrupted):
@@ -120,7 +131,7 @@ def test_after_it_expires_the_lock_is_taken_over_and_the_deploy_completes(app, i
     assert run.rc == 0, run.output[-4000:]
     assert "Took over the stale deploy lock" in " ".join(run.output.split())
     current = app.file(f"{APP_ROOT}/current").linked_to
-    assert current.startswith(f"{APP_ROOT}/releases/{TAG}-")
+    assert current == f"{APP_ROOT}/releases/{interrupted['release']}"
     manifest = json.loads(app.file(f"{current}/.nekomorto-release.json").content_string)
     assert manifest["status"] == "built"
     assert app.file(f"{current}/INTERRUPTED").content_string.strip() == TAG
