@@ -153,6 +153,14 @@ durations:
   returned: always
   type: dict
   sample: {verify: 0.21, restore: 3.4}
+database_unchanged:
+  description:
+    - Whether the module knows the database was left as it was. V(true) when it failed before the restore
+      started, or when the restore failed and its transaction was rolled back; V(false) once the restore ran,
+      and when its outcome is unknown (psql lost its connection, the pipeline did not report).
+  returned: always
+  type: bool
+  sample: true
 command:
   description: The C(pg_restore) and C(psql) commands run (no secret in them); empty when nothing was restored.
   returned: always
@@ -234,6 +242,7 @@ def _argument_spec() -> dict[str, dict[str, t.Any]]:
 def _empty_result(module: AnsibleModule) -> dict[str, t.Any]:
     return {
         "changed": False,
+        "database_unchanged": True,
         "src": module.params["src"],
         "format": "",
         "toc_entries": 0,
@@ -396,6 +405,7 @@ class Restore:
         self.result["command"] = [restore_command, psql_command]
         restore_errors, psql_errors = client.path("pg_restore.stderr"), client.path("psql.stderr")
         client.clear_pg_environment()
+        self.result["database_unchanged"] = False
         rc, stdout, stderr = self.module.run_command(
             ["bash", "-c", _PIPELINE, "nekomorto-ops-restore", str(len(restore_command)), *restore_command, *psql_command],
             environ_update={
@@ -425,6 +435,7 @@ class Restore:
             reasons.append(f"pg_restore failed (exit {restore_code}): {tail(restore_stderr, lines=6, secret=self.password)}")
         if psql_code != 0:
             reasons.append(f"psql stopped (exit {psql_code}): {_error_lines(psql_stderr, self.password)}")
+        self.result["database_unchanged"] = True
         raise ToolError(
             f"The restore of {self.params['src']} failed and its transaction was rolled back: the database is "
             f"unchanged. {' '.join(reasons)}"

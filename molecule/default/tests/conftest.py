@@ -71,3 +71,17 @@ def as_app_user(app, command: str, cwd: str = f"{APP_ROOT}/current"):
         "npm_config_cache=/var/cache/nekomorto-npm npm_config_offline=true sh -c %s",
         cwd, APP_ROOT, APP_ROOT, command,
     )
+
+
+def commit_version(app, repo: str, base: str, tag: str, change: str, clone: bool = False) -> str:
+    """A commit on top of BASE in the test repository REPO (a fresh clone of the host's mirror when CLONE),
+    made as the app user (git refuses a repository another user owns) by the shell command CHANGE run in
+    it, tagged TAG; returns its hash."""
+    fresh = f"rm -rf {repo} && git clone -q {APP_ROOT}/repo.git {repo} && " if clone else ""
+    made = app.run(
+        "cd /tmp && runuser -u nekomorto -- sh -ec %s",
+        f"{fresh}cd {repo} && git checkout -q {base} && {change} && git add -A && "
+        f"git -c user.name=t -c user.email=t@example.invalid commit -q -m {tag} && git tag -f {tag} && git rev-parse HEAD",
+    )
+    assert made.rc == 0, made.stderr
+    return made.stdout.strip()

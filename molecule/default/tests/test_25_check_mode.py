@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import testbed
-from conftest import DB_PORT, deploy, served_version
+from conftest import APP_ROOT, DB_PORT, deploy, served_version
 
 
 def test_check_mode_predicts_the_deploy_and_changes_nothing(app, db):
@@ -24,10 +24,13 @@ def test_check_mode_predicts_the_deploy_and_changes_nothing(app, db):
 def test_check_mode_on_a_host_not_prepared_says_so_and_changes_nothing(app):
     # A second app on the same host (its own name, user, folder and unit): nothing of it exists yet.
     before = testbed.app_snapshot(app)
-    run = deploy("v2", "--check", app_name="nekofresh")
+    # It also asks for a package apt does not know: check mode names it instead of failing in apt.
+    run = deploy("v2", "--check", app_name="nekofresh", host_extra_packages=["nekomorto-no-such-package"])
     said = " ".join(run.output.split())
     assert run.rc != 0
     assert "CHECK MODE stops on nekomorto-app1: the host is not prepared for the app yet" in said, run.output[-3000:]
+    assert "the packages nekomorto-no-such-package are not installed (a deploy installs them with apt)" in said
+    assert "No package matching" not in run.output
     assert "the user nekofresh would be created" in said
     assert "Nothing was changed." in said
     # It stopped there: no release resolved, no lock taken, nothing created.
@@ -36,3 +39,19 @@ def test_check_mode_on_a_host_not_prepared_says_so_and_changes_nothing(app):
     assert not app.file("/srv/nekofresh").exists
     assert testbed.app_snapshot(app) == before
     assert served_version() == "v1"
+
+
+def test_a_branch_whose_name_ends_like_the_tag_does_not_shadow_it(app):
+    # git ls-remote matches the end of ref names: a branch hotfix/v1 (here on v2's commit) also answers to
+    # v1. The live v1's tag wins, so --check finds it built.
+    made = app.run(
+        "cd /tmp && runuser -u nekomorto -- sh -ec %s",
+        f"rm -rf /tmp/refs && git clone -q {APP_ROOT}/repo.git /tmp/refs && git -C /tmp/refs branch hotfix/v1 v2",
+    )
+    assert made.rc == 0, made.stderr
+    live = app.file(f"{APP_ROOT}/current").linked_to
+    run = deploy("v1", "--check", app_repo="/tmp/refs")
+    assert run.rc == 0, run.output[-3000:]
+    said = " ".join(run.output.split())
+    assert f"Release {live.rsplit('/', 1)[-1]} is already built: nothing to build." in said, run.output[-3000:]
+    assert "Would build release" not in said

@@ -16,7 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import testbed
-from conftest import APP_ROOT, APP_URL, DB_PORT, deploy, served_version
+from conftest import APP_ROOT, APP_URL, DB_PORT, commit_version, deploy, served_version
 
 VERSION = "24.14.0"
 NPM_VERSION = "11.9.0"
@@ -145,13 +145,7 @@ def test_a_provided_tarball_installs_the_runtime_and_the_live_release_restarts_o
 
 def test_the_pinned_runtime_from_the_tarball_builds_and_serves_a_new_release(app, mirror):
     base, requested = mirror
-    made = app.run(
-        "rm -rf %s && runuser -u nekomorto -- sh -ec '"
-        "git clone -q %s/repo.git %s && cd %s && git checkout -q v3 && echo %s > .nvmrc && git add .nvmrc && "
-        "git -c user.name=t -c user.email=t@example.invalid commit -q -m \"pin Node.js %s\" && git tag %s'",
-        REPO, APP_ROOT, REPO, REPO, VERSION, VERSION, TAG,
-    )
-    assert made.rc == 0, made.stderr
+    commit_version(app, REPO, "v3", TAG, f"echo {VERSION} > .nvmrc", clone=True)
     before = _unit(app)
     run = deploy(TAG, nodejs_source="tarball", nodejs_tarball_base_url=f"{base}/good", app_repo=REPO)
     assert run.rc == 0, run.output[-4000:]
@@ -180,18 +174,8 @@ def test_deploying_it_again_changes_nothing_and_downloads_nothing(app, mirror):
     assert _unit(app) == before
 
 
-def _commit_on_top(app, tag: str, change: str) -> None:
-    """A commit on top of TAG in the test's repository, made by the shell command CHANGE run in it."""
-    made = app.run(
-        "runuser -u nekomorto -- sh -ec %s",
-        f"cd {REPO} && git checkout -q {TAG} && {change} && "
-        f"git -c user.name=t -c user.email=t@example.invalid commit -q -am {tag} && git tag {tag}",
-    )
-    assert made.rc == 0, made.stderr
-
-
 def test_a_failed_build_with_another_runtime_puts_the_runtime_back(app):
-    _commit_on_top(app, "v3-node24-nobuild", "sed -i 's#\"build\": \"[^\"]*\"#\"build\": \"exit 3\"#' package.json")
+    commit_version(app, REPO, TAG, "v3-node24-nobuild", "sed -i 's#\"build\": \"[^\"]*\"#\"build\": \"exit 3\"#' package.json")
     before = _unit(app)
     run = deploy("v3-node24-nobuild", nodejs_source="distro", app_repo=REPO)
     assert run.rc != 0
@@ -203,7 +187,7 @@ def test_a_failed_build_with_another_runtime_puts_the_runtime_back(app):
 
 
 def test_an_unhealthy_release_with_another_runtime_returns_to_the_previous_release_and_runtime(app):
-    _commit_on_top(app, "v3-node24-unhealthy", "git checkout -q v2-unhealthy -- server/extra-checks.js")
+    commit_version(app, REPO, TAG, "v3-node24-unhealthy", "git checkout -q v2-unhealthy -- server/extra-checks.js")
     live = app.file(f"{APP_ROOT}/current").linked_to
     before = _unit(app)
     run = deploy("v3-node24-unhealthy", nodejs_source="distro", app_repo=REPO, service_health_timeout=12)
@@ -243,8 +227,8 @@ def test_a_rollback_puts_back_the_runtime_the_backup_was_taken_with(app, db, mir
     the runtime together, and the app runs on it again."""
     base, _requested = mirror
     migration = "20261130000000_runtime_probe"
-    _commit_on_top(
-        app, "v3-node24-migration",
+    commit_version(
+        app, REPO, TAG, "v3-node24-migration",
         f"mkdir prisma/migrations/{migration} && "
         f"echo 'CREATE TABLE \"RuntimeProbe\" (id integer PRIMARY KEY);' > prisma/migrations/{migration}/migration.sql && "
         "git add prisma",

@@ -17,7 +17,7 @@ import time
 import pytest
 
 import testbed
-from conftest import APP_ROOT, APP_URL, served_version
+from conftest import APP_ROOT, APP_URL, commit_version, served_version
 
 REPO = "/tmp/interrupted"
 TAG = "v3-interrupted"
@@ -48,15 +48,7 @@ def _busy(app) -> bool:
 
 @pytest.fixture(scope="module")
 def interrupted(app):
-    made = app.run(
-        "rm -rf %s && runuser -u nekomorto -- sh -ec %s", REPO,
-        f"git clone -q {APP_ROOT}/repo.git {REPO} && cd {REPO} && git checkout -q v3 && echo {TAG} > INTERRUPTED && "
-        f"git add INTERRUPTED && git -c user.name=t -c user.email=t@example.invalid commit -q -m {TAG} && git tag -f {TAG}",
-    )
-    assert made.rc == 0, made.stderr
-    # As the app user: git refuses to read a repository another user owns.
-    commit = app.run("runuser -u nekomorto -- git -C %s rev-parse HEAD", REPO).stdout.strip()
-    assert len(commit) == 40, commit
+    commit = commit_version(app, REPO, "v3", TAG, f"echo {TAG} > INTERRUPTED", clone=True)
     release = f"{TAG}-{commit[:12]}"
     live = app.file(f"{APP_ROOT}/current").linked_to
     served = served_version()
