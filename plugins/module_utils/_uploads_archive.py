@@ -211,7 +211,16 @@ def _add_member(archive: tarfile.TarFile, full: str, name: str, summary: Archive
         archive.addfile(info)
         summary.directories += 1
     elif stat.S_ISREG(mode):
-        with open(full, "rb") as handle:
+        # A file replaced by a link between the lstat and the open is not followed (nor archived).
+        try:
+            descriptor = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            summary.skipped.append(f"{name} (replaced while archiving)")
+            return
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                summary.skipped.append(f"{name} (replaced while archiving)")
+                return
             info = archive.gettarinfo(arcname=name, fileobj=handle)
             reader = _HashingReader(handle)
             try:
@@ -276,53 +285,69 @@ def _compare(check: ArchiveCheck, expected: dict[str, str], seen: dict[str, str]
 
 
 class _Extraction:
-    """Writes members under dest, refusing anything but clean files and folders."""
+    """Writes members under dest, refusing anything but clean files and folders.
+
+    Every path is taken relative to a descriptor of dest opened once (no symbolic link followed), and dest
+    stays root-only (0700) until everything in it is written: whoever owns the folder around dest can
+    rename dest or put a link in its place, but cannot make a write land outside it.
+    """
 
     def __init__(self, dest: str, uid: int | None, gid: int | None) -> None:
         self.dest = dest
         self.uid = uid
         self.gid = gid
         self.directories: list[tarfile.TarInfo] = []
+        self.fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
 
-    def _chown(self, path: str) -> None:
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def _chown(self, name: str) -> None:
         if self.uid is not None or self.gid is not None:
-            os.lchown(path, -1 if self.uid is None else self.uid, -1 if self.gid is None else self.gid)
+            os.chown(name, -1 if self.uid is None else self.uid, -1 if self.gid is None else self.gid,
+                     dir_fd=self.fd, follow_symlinks=False)
+
+    def _is_dir(self, name: str) -> bool:
+        try:
+            return stat.S_ISDIR(os.stat(name, dir_fd=self.fd, follow_symlinks=False).st_mode)
+        except FileNotFoundError:
+            return False
 
     def _parents(self, name: str) -> None:
-        parent = posixpath.dirname(name)
-        if parent:
-            path = os.path.join(self.dest, parent)
-            if not os.path.isdir(path):
-                os.makedirs(path, mode=0o755)
-                for index in range(len(parent.split("/"))):
-                    self._chown(os.path.join(self.dest, *parent.split("/")[:index + 1]))
+        parts = posixpath.dirname(name).split("/") if posixpath.dirname(name) else []
+        for index in range(len(parts)):
+            parent = "/".join(parts[:index + 1])
+            if not self._is_dir(parent):
+                os.mkdir(parent, 0o755, dir_fd=self.fd)
+                self._chown(parent)
 
     def directory(self, member: tarfile.TarInfo) -> None:
         self._parents(member.name)
-        path = os.path.join(self.dest, member.name)
-        if not os.path.isdir(path):
-            os.mkdir(path, 0o700)
+        if not self._is_dir(member.name):
+            os.mkdir(member.name, 0o700, dir_fd=self.fd)
         self.directories.append(member)
 
     def file(self, member: tarfile.TarInfo, source: t.BinaryIO) -> str:
         self._parents(member.name)
-        path = os.path.join(self.dest, member.name)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        descriptor = os.open(member.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=self.fd)
         with os.fdopen(descriptor, "wb") as target:
             digest, _size = _copy_member(source, target)
             os.fchmod(target.fileno(), member.mode & 0o777)
             if self.uid is not None or self.gid is not None:
                 os.fchown(target.fileno(), -1 if self.uid is None else self.uid, -1 if self.gid is None else self.gid)
-        os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
+        os.utime(member.name, (member.mtime, member.mtime), dir_fd=self.fd, follow_symlinks=False)
         return digest
 
-    def finish(self) -> None:
-        # Deepest folders first, so a read-only folder is closed only once its content is written.
+    def finish(self, dest_mode: int) -> None:
+        # Deepest folders first, so a read-only folder is closed only once its content is written; dest last.
         for member in sorted(self.directories, key=lambda item: item.name.count("/"), reverse=True):
-            path = os.path.join(self.dest, member.name)
-            os.chmod(path, member.mode & 0o777)
-            self._chown(path)
-            os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
+            name = member.name.rstrip("/")
+            os.chmod(name, member.mode & 0o777, dir_fd=self.fd)
+            self._chown(name)
+            os.utime(name, (member.mtime, member.mtime), dir_fd=self.fd, follow_symlinks=False)
+        os.fchmod(self.fd, dest_mode)
+        if self.uid is not None or self.gid is not None:
+            os.fchown(self.fd, -1 if self.uid is None else self.uid, -1 if self.gid is None else self.gid)
 
 
 def read_archive(archive_path: str, list_path: str, dest: str | None = None, uid: int | None = None,
@@ -374,13 +399,14 @@ def read_archive(archive_path: str, list_path: str, dest: str | None = None, uid
         if not check.problems:
             _compare(check, expected, seen)
         if extraction and not check.problems:
-            os.chmod(dest, dest_mode)
-            extraction._chown(dest)
-            extraction.finish()
+            extraction.finish(dest_mode)
     except BaseException:
         if dest is not None:
             shutil.rmtree(dest, ignore_errors=True)
         raise
+    finally:
+        if extraction:
+            extraction.close()
     if check.problems and dest is not None:
         shutil.rmtree(dest, ignore_errors=True)
     return check

@@ -417,6 +417,8 @@ class Dump:
             with ClientSession(self.password) as client:
                 self._dump(client, pg_dump[0], conninfo, snapshot)
                 self._verify(client, pg_restore[0])
+            # Named as the dump only once it is verified: a module killed before leaves only the temporary name.
+            os.replace(self.partial, self.dest)
         except (DatabaseConnectError, DatabaseQueryError) as exc:
             self._cleanup()
             self.fail(str(exc))
@@ -500,11 +502,10 @@ class Dump:
         written = self.partial if self.params["format"] == "custom" else os.path.join(self.partial, "toc.dat")
         if not os.path.isfile(written) or os.path.getsize(written) == 0:
             raise ToolError(f"pg_dump exited 0 but wrote nothing to {self.partial}: the dump is refused. Nothing was kept.")
-        os.replace(self.partial, self.dest)
 
     def _verify(self, client: ClientSession, pg_restore: str) -> None:
         started = time.monotonic()
-        listing = subprocess.run([pg_restore, "--list", self.dest], capture_output=True, env=client.environment(), check=False)
+        listing = subprocess.run([pg_restore, "--list", self.partial], capture_output=True, env=client.environment(), check=False)
         if listing.returncode != 0:
             raise ToolError(
                 f"pg_restore --list cannot read the dump back (exit {listing.returncode}): "
@@ -521,7 +522,7 @@ class Dump:
             )
         if self.params["verify"] == "full":
             with open(client.path("pg_restore.stderr"), "w+b") as errors:
-                reading = subprocess.run([pg_restore, "--file=/dev/null", self.dest], stdin=subprocess.DEVNULL,
+                reading = subprocess.run([pg_restore, "--file=/dev/null", self.partial], stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=errors, env=client.environment(), check=False)
                 errors.seek(0)
                 stderr = errors.read().decode("utf-8", errors="replace")
@@ -529,8 +530,8 @@ class Dump:
                 raise ToolError(f"pg_restore cannot read every block of the dump (exit {reading.returncode}): {tail(stderr)}. "
                                 "The dump was removed.")
         if self.params["format"] == "custom":
-            self.result["sha256"] = sha256_file(self.dest)[0]
-        self.result["size_bytes"] = _tree_size(self.dest)
+            self.result["sha256"] = sha256_file(self.partial)[0]
+        self.result["size_bytes"] = _tree_size(self.partial)
         self.result["durations"]["verify"] = round(time.monotonic() - started, 3)
 
     def _cleanup(self) -> None:

@@ -65,9 +65,12 @@ def test_keep_the_last_d_days(app):
     assert backup_ids(app, ROOT) == sorted([aged[2], aged[3], *new])
 
 
-def test_the_newest_verified_backup_always_stays(app):
-    app.run(f"rm -rf {ROOT}")
-    _aged(app, 3, 2)
-    new = _run(app, backup_keep_count=0, backup_keep_days=0)
-    assert backup_ids(app, ROOT) == new
+def test_both_rules_off_with_pruning_on_is_refused(app):
+    # It would keep only the newest backup (plan_retention's unit tests show that rule).
+    before = backup_ids(app, ROOT)
+    run = backup(backup_root=ROOT, backup_uploads=False, backup_keep_count=0, backup_keep_days=0)
+    said = " ".join(run.output.split())
+    assert run.rc != 0
+    assert "not both 0 while backup_prune is true" in said, run.output[-2000:]
+    assert backup_ids(app, ROOT) == before
     app.run(f"rm -rf {ROOT}")

@@ -223,6 +223,7 @@ def test_round_trip_restores_exactly_the_backup(fresh: Sandbox, dump_format: str
     restored = _restore(f"{WORK}/{dest}", expect_tables=dumped["tables"])
     assert not restored.get("failed"), restored.get("msg")
     assert restored["changed"] and restored["tables_checked"] == 3 and restored["schemas"] == ["public"]
+    assert restored["database_unchanged"] is False
     assert fresh.fingerprint() == golden  # post_tags and featured are gone, rows and sequences are back
 
 
@@ -235,6 +236,7 @@ def test_restore_with_wrong_counts_rolls_everything_back(fresh: Sandbox) -> None
     assert restored.get("failed") and not restored["changed"]
     assert "public.users has 40 rows, the backup counted 41" in restored["msg"]
     assert "rolled back: the database is unchanged" in restored["msg"]
+    assert restored["database_unchanged"] is True
     assert fresh.fingerprint() == before
 
 
@@ -269,6 +271,7 @@ def test_restore_gives_up_on_a_held_lock(fresh: Sandbox) -> None:
         holder.rollback()
         holder.close()
     assert restored.get("failed") and "lock timeout" in restored["msg"]
+    assert restored["database_unchanged"] is True
     assert fresh.fingerprint() == before
 
 
@@ -281,6 +284,22 @@ def test_truncated_dump_is_refused_by_the_read_back(fresh: Sandbox) -> None:
     assert "pg_restore cannot read" in verified["msg"]
     good = run_in_container("nekomorto.ops.pg_restore", {"src": f"{WORK}/db.dump", "verify_only": True})
     assert not good.get("failed") and not good["changed"] and good["dumped_by"].startswith("17.")
+
+
+def test_dump_is_named_only_once_verified(fresh: Sandbox) -> None:
+    """pg_restore reads the dump back under its temporary name; dest appears only after that."""
+    wrapper = (
+        "#!/bin/sh\n"
+        f'case " $* " in *" --list "*) ls -A {WORK}/dumps > {WORK}/seen-by-verify;; esac\n'
+        'exec /usr/bin/pg_restore "$@"\n'
+    )
+    made = _docker("sh", "-c", f"mkdir -p {WORK}/bin {WORK}/dumps && cat > {WORK}/bin/pg_restore && chmod 0755 {WORK}/bin/pg_restore"
+                   f" && ln -sf /usr/bin/pg_dump {WORK}/bin/pg_dump", stdin=wrapper)
+    assert made.returncode == 0, made.stderr
+    dumped = _dump(f"{WORK}/dumps/db.dump", bin_dir=f"{WORK}/bin")
+    assert not dumped.get("failed"), dumped.get("msg")
+    assert _docker("cat", f"{WORK}/seen-by-verify").stdout.split() == [".db.dump.partial"]
+    assert _docker("ls", "-A", f"{WORK}/dumps").stdout.split() == ["db.dump"]
 
 
 def test_failed_dump_leaves_nothing(fresh: Sandbox) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.nekomorto.ops.plugins.module_utils import _uploads_archive as archive_module
 from ansible_collections.nekomorto.ops.plugins.module_utils._uploads_archive import (
     ArchiveError,
     create_archive,
@@ -212,3 +213,53 @@ def test_a_truncated_archive_is_refused(archived: tuple[Path, Path], tmp_path: P
 def test_a_missing_archive_is_an_error(archived: tuple[Path, Path]) -> None:
     with pytest.raises(ArchiveError, match="does not exist"):
         read_archive(str(archived[0]) + ".nope", str(archived[1]))
+
+
+def test_extraction_stays_inside_dest_when_dest_is_swapped_for_a_link(
+    archived: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever owns the folder around dest renames dest and leaves a link to elsewhere in its place after
+    the first file: the following members still land in the real (renamed) folder, nothing elsewhere."""
+    dest, moved, elsewhere = tmp_path / "restored", tmp_path / "moved-away", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    real_copy = archive_module._copy_member
+    modes = []
+
+    def copy_then_swap(source, target):
+        if not moved.exists():
+            modes.append(stat.S_IMODE(os.lstat(dest).st_mode))
+            dest.rename(moved)
+            dest.symlink_to(elsewhere)
+        return real_copy(source, target)
+
+    monkeypatch.setattr(archive_module, "_copy_member", copy_then_swap)
+    check = read_archive(str(archived[0]), str(archived[1]), dest=str(dest))
+    assert check.problems == []
+    assert modes == [0o700]  # root-only while it is written
+    assert list(elsewhere.iterdir()) == []
+    for name, data in FILES.items():
+        assert (moved / name).read_bytes() == data
+
+
+def test_a_file_replaced_by_a_link_while_archiving_is_not_followed(
+    uploads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "root-only.txt"
+    secret.write_bytes(b"not for the archive")
+    target = uploads / "avatar-admin.png"
+    real_lstat = os.lstat
+
+    def lstat_then_swap(path, *args, **kwargs):
+        result = real_lstat(path, *args, **kwargs)
+        if str(path) == str(target) and not target.is_symlink():
+            target.unlink()
+            target.symlink_to(secret)
+        return result
+
+    monkeypatch.setattr(archive_module.os, "lstat", lstat_then_swap)
+    summary = create_archive(str(uploads), str(tmp_path / "uploads.tar"), str(tmp_path / "uploads.sha256"))
+    assert "avatar-admin.png (replaced while archiving)" in summary.skipped
+    with tarfile.open(tmp_path / "uploads.tar") as archive:
+        assert "avatar-admin.png" not in archive.getnames()
+        assert all(b"not for the archive" not in archive.extractfile(member).read()
+                   for member in archive.getmembers() if member.isfile())
