@@ -25,6 +25,22 @@ def test_prisma_migrate_status_lists_the_pending_migration_before(app):
     assert V2_MIGRATION in status.stdout
 
 
+def test_check_mode_after_a_deploy_that_stopped_before_migrating_predicts_the_migration(app, db):
+    # The build passes, the backup before migrating fails (no pg_dump where it is told to look): v2's
+    # release folder is there, its migration still pending. --check must plan it, not trip over it.
+    stopped = deploy("v2", backup_pg_bin_dir="/nonexistent")
+    assert stopped.rc != 0
+    assert "Backup | Stop, the backup failed" in stopped.output, stopped.output[-3000:]
+    assert migration_rows(db, V2_MIGRATION) == []
+    before = testbed.app_snapshot(app)
+    run = deploy("v2", "--check")
+    said = " ".join(run.output.split())
+    assert run.rc == 0, run.output[-3000:]
+    assert f"Would apply 1 pending migration(s): {V2_MIGRATION}" in said
+    assert testbed.app_snapshot(app) == before
+    assert served_version() == "v1"
+
+
 def test_deploy_v2_applies_its_migration_once(app, db):
     assert migration_rows(db, V2_MIGRATION) == []
     run = deploy("v2")
