@@ -198,7 +198,8 @@ def check_backup(path: str, checksums: bool) -> BackupCheck:
     if manifest is None:
         check.status = STATUS_INCOMPLETE
         check.problems.append(f"no {MANIFEST_NAME}: the backup did not finish")
-        check.size_bytes = sum(os.path.getsize(os.path.join(path, name)) for name in present)
+        check.size_bytes = sum(os.path.getsize(os.path.join(path, name)) for name in present
+                               if os.path.isfile(os.path.join(path, name)))
         return check
     check.manifest = manifest
     check.created_at = str(manifest.get("created_at", ""))
@@ -212,14 +213,18 @@ def check_backup(path: str, checksums: bool) -> BackupCheck:
     check.problems.extend(f"{name} is not listed in the manifest" for name in unexpected)
     for name in sorted(set(listed) & set(present)):
         full = os.path.join(path, name)
-        size = os.path.getsize(full)
-        check.size_bytes += size
-        if size != listed[name]["size"]:
-            check.problems.append(f"{name} has {size} bytes, the manifest says {listed[name]['size']} (truncated or replaced)")
-        elif checksums:
-            digest, _size = sha256_file(full)
-            if digest != listed[name]["sha256"]:
-                check.problems.append(f"{name} does not match its sha256 in the manifest (modified or damaged)")
+        try:
+            size = os.path.getsize(full)
+            check.size_bytes += size
+            if size != listed[name]["size"]:
+                check.problems.append(f"{name} has {size} bytes, the manifest says {listed[name]['size']} (truncated or replaced)")
+            elif checksums:
+                digest, _size = sha256_file(full)
+                if digest != listed[name]["sha256"]:
+                    check.problems.append(f"{name} does not match its sha256 in the manifest (modified or damaged)")
+        except OSError as exc:
+            # Removed or unreadable while it was checked (retention of another run, a disk error).
+            check.problems.append(f"{name} cannot be read ({exc.strerror or exc})")
     if not check.problems:
         check.status = STATUS_OK
         check.checksums_verified = checksums

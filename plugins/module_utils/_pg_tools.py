@@ -329,6 +329,23 @@ def parse_toc(text: str) -> ArchiveToc:
     return toc
 
 
+# Large objects: pg_restore writes their data between BEGIN and COMMIT of its own, which would end the
+# restore's single transaction half-way (what follows could no longer be rolled back).
+_LARGE_OBJECT_TOC_TYPES = frozenset({"BLOB", "BLOBS", "BLOB METADATA", "LARGE OBJECTS"})
+
+
+def large_objects_problem(toc: ArchiveToc) -> str | None:
+    """Why an archive cannot be restored in one transaction (it holds large objects), or None."""
+    count = sum(1 for entry in toc.entries if entry.kind in _LARGE_OBJECT_TOC_TYPES)
+    if not count:
+        return None
+    return (
+        f"the archive holds large objects ({count} table-of-contents entries): pg_restore commits their data on its "
+        "own, so the restore could not stay one transaction that rolls back on any error. It is refused; restore "
+        "it by hand into a new database (pg_restore --create) if you need it."
+    )
+
+
 def restore_use_list(toc: ArchiveToc) -> str:
     """The C(pg_restore -L) list: every entry, except those about schemas and extensions themselves.
 

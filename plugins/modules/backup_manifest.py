@@ -144,7 +144,8 @@ class Manifest:
             names = list_files(self.path)
         except (BackupError, OSError) as exc:
             self.fail(f"The backup cannot be sealed: {exc}.")
-        leftovers = [name for name in names if os.path.basename(name).startswith(".")]
+        # A temporary file, or a file inside a temporary folder (.db.dir.partial/toc.dat).
+        leftovers = [name for name in names if any(part.startswith(".") for part in name.split("/"))]
         if leftovers:
             self.fail(f"The backup cannot be sealed: temporary files are left in it ({', '.join(leftovers)}); a step did not finish.")
         if not names:

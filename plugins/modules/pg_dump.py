@@ -248,6 +248,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._pg_tools import (
     connection_password,
     dump_version_problem,
     find_program,
+    large_objects_problem,
     parse_toc,
     program_version,
     quote_ident,
@@ -513,6 +514,9 @@ class Dump:
             )
         toc = parse_toc(listing.stdout.decode("utf-8", errors="replace"))
         self.result["toc_entries"] = len(toc.entries)
+        problem = large_objects_problem(toc)
+        if problem:
+            self.module.warn(f"This backup cannot be restored by nekomorto.ops.pg_restore: {problem}")
         listed = set(toc.table_data)
         missing = [f"{table['schema']}.{table['name']}" for table in self.result["tables"]
                    if table["kind"] == "r" and (table["schema"], table["name"]) not in listed]

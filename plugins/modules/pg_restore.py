@@ -187,6 +187,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._pg_tools import (
     clean_schemas_sql,
     connection_password,
     find_program,
+    large_objects_problem,
     parse_toc,
     program_version,
     restore_use_list,
@@ -363,9 +364,9 @@ class Restore:
         )
         if not toc.entries:
             raise ToolError(f"{src} has an empty table of contents: there is nothing to restore; nothing was restored.")
-        problem = restore_version_problem(self.pg_restore_version, pg_restore, toc.dumped_by)
+        problem = restore_version_problem(self.pg_restore_version, pg_restore, toc.dumped_by) or large_objects_problem(toc)
         if problem:
-            raise ToolError(problem)
+            raise ToolError(f"{problem} Nothing was restored.")
         # A restore needs no read-back: a script cut short never commits (see _PIPELINE).
         if self.params["verify_only"]:
             self._read_every_block(reader, pg_restore)

@@ -275,6 +275,24 @@ def test_restore_gives_up_on_a_held_lock(fresh: Sandbox) -> None:
     assert fresh.fingerprint() == before
 
 
+def test_a_dump_with_large_objects_is_not_restored(fresh: Sandbox) -> None:
+    """pg_restore would commit the large objects' data on its own, in the middle of the one transaction."""
+    fresh.run_sql("SELECT lo_from_bytea(0, 'a large object')")
+    try:
+        dumped = _dump(f"{WORK}/db.dump")
+        assert not dumped.get("failed"), dumped.get("msg")
+        assert any("cannot be restored by nekomorto.ops.pg_restore" in warning for warning in dumped.get("warnings", []))
+        fresh.run_sql(NEWER)
+        before = fresh.fingerprint()
+        restored = _restore(f"{WORK}/db.dump", expect_tables=dumped["tables"])
+    finally:
+        # Large objects belong to the database, not to a schema the next test's reset empties.
+        fresh.run_sql("SELECT lo_unlink(oid) FROM pg_largeobject_metadata")
+    assert restored.get("failed") and "the archive holds large objects" in restored["msg"]
+    assert restored["database_unchanged"] is True
+    assert fresh.fingerprint() == before
+
+
 def test_truncated_dump_is_refused_by_the_read_back(fresh: Sandbox) -> None:
     _dump(f"{WORK}/db.dump")
     cut = _docker("sh", "-c", f"head -c $(( $(stat -c %s {WORK}/db.dump) * 3 / 4 )) {WORK}/db.dump > {WORK}/cut.dump")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.nekomorto.ops.plugins.module_utils import _backup as backup_utils
 from ansible_collections.nekomorto.ops.plugins.module_utils._backup import (
     BACKUP_ID,
     STATUS_CORRUPT,
@@ -127,6 +128,18 @@ def test_a_damaged_backup_is_corrupt(tmp_path: Path, damage, problem: str, found
     check = check_backup(str(folder), checksums=True)
     assert check.status == STATUS_CORRUPT and any(problem in item for item in check.problems), check.problems
     assert (check_backup(str(folder), checksums=False).status == STATUS_CORRUPT) == found_without_checksums
+
+
+def test_a_file_removed_while_it_is_checked_is_a_problem_not_a_crash(tmp_path: Path, monkeypatch) -> None:
+    folder = make_backup(tmp_path, "20261129T031000Z")
+
+    def removed(path, *args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", path)
+
+    monkeypatch.setattr(backup_utils, "sha256_file", removed)
+    check = check_backup(str(folder), checksums=True)
+    assert check.status == STATUS_CORRUPT
+    assert any("cannot be read (No such file or directory)" in problem for problem in check.problems), check.problems
 
 
 def test_backup_folders_ignores_other_entries(tmp_path: Path) -> None:

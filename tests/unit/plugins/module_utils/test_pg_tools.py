@@ -29,6 +29,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._pg_tools import (
     parse_version_string,
     pgpass_line,
     program_version,
+    large_objects_problem,
     restore_use_list,
     restore_version_problem,
     tail,
@@ -209,6 +210,19 @@ def test_parse_toc() -> None:
     assert {"SEQUENCE OWNED BY", "FK CONSTRAINT", "TABLE DATA", "SEQUENCE SET", "EXTENSION", "ACL"} <= kinds
     constraint = next(entry for entry in toc.entries if entry.kind == "FK CONSTRAINT")
     assert (constraint.namespace, constraint.name, constraint.owner) == ("public", "posts posts_user_id_fkey", "app")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["3474; 2613 16600 BLOB - 16600 app", "3475; 0 0 BLOBS - BLOBS "],  # pg_dump up to 16
+        ["3474; 0 0 BLOB METADATA - BLOB METADATA app", "3475; 0 0 LARGE OBJECTS - LARGE OBJECTS "],  # 17
+    ],
+)
+def test_large_objects_are_a_problem_for_a_one_transaction_restore(lines: list[str]) -> None:
+    assert large_objects_problem(parse_toc(TOC)) is None
+    problem = large_objects_problem(parse_toc(TOC + "\n".join(lines) + "\n"))
+    assert problem and problem.startswith("the archive holds large objects")
 
 
 def test_use_list_leaves_schemas_and_extensions_alone() -> None:

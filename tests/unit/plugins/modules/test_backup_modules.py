@@ -100,6 +100,12 @@ def test_manifest_refuses_unfinished_or_misnamed_folders(tmp_path: Path) -> None
     (folder / ".db.dump.partial").write_bytes(b"x")
     outcome = run_module(backup_manifest.main, {"path": str(folder), "content": {"created_at": "2026-11-29T03:10:00Z"}})
     assert outcome.failed and "temporary files are left" in outcome.result["msg"]
+    # A directory-format dump cut short: its files are inside the temporary folder.
+    (folder / ".db.dump.partial").unlink()
+    (folder / ".db.dir.partial").mkdir()
+    (folder / ".db.dir.partial" / "toc.dat").write_bytes(b"x")
+    outcome = run_module(backup_manifest.main, {"path": str(folder), "content": {"created_at": "2026-11-29T03:10:00Z"}})
+    assert outcome.failed and "temporary files are left" in outcome.result["msg"] and "toc.dat" in outcome.result["msg"]
     other = tmp_path / "latest"
     other.mkdir()
     outcome = run_module(backup_manifest.main, {"path": str(other), "content": {"created_at": "2026-11-29T03:10:00Z"}})
