@@ -29,7 +29,9 @@ DEFAULT_MIN_SECRET_LENGTH = 32
 BUILTIN_SECRET_NAMES = frozenset(
     {"DATABASE_URL", "SESSION_SECRET", "SESSION_SECRETS", "OPERATIONAL_HEALTH_TOKEN", "BOOTSTRAP_TOKEN"}
 )
-_SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY")
+_SECRET_WORDS = ("SECRET", "TOKEN", "PASS", "KEY", "DSN", "CREDENTIAL", "PRIVATE")
+# A URL carrying a password (redis://user:pw@host, smtp://user:pw@host) is secret whatever its name.
+_URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^@\s/]*:[^@\s]*@")
 # Names that contain a secret word and are published by design (OAuth client ids, public keys).
 _PUBLIC_NAMES = frozenset({"GOOGLE_CLIENT_ID", "DISCORD_CLIENT_ID"})
 _PUBLIC_SUFFIXES = ("_CLIENT_ID", "_PUBLIC_KEY", "_SITE_KEY", "_KEY_ID")
@@ -45,6 +47,11 @@ _JSON_SWITCH_MARKERS = ("DUAL_WRITE", "DUALWRITE", "JSON_FALLBACK", "JSON_WRITE"
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _SQL_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_$]{0,62}"
 _SESSION_TABLE = re.compile(rf"^{_SQL_IDENTIFIER}(\.{_SQL_IDENTIFIER})?$")
+
+
+def is_secret_value(value: str) -> bool:
+    """Whether a value is secret by its form, whatever its name: a URL with a password in it."""
+    return bool(_URL_WITH_PASSWORD.match(value))
 
 
 def is_secret_name(name: str, extra_secret_names: t.Iterable[str] = ()) -> bool:

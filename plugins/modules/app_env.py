@@ -94,9 +94,10 @@ options:
     description:
       - Names whose values are secret, in addition to the built-in ones, which are always secret.
       - Built in are C(DATABASE_URL), C(SESSION_SECRET), C(SESSION_SECRETS), C(OPERATIONAL_HEALTH_TOKEN),
-        C(BOOTSTRAP_TOKEN), and every name containing C(SECRET), C(TOKEN), C(PASSWORD), C(PASSWD) or C(KEY),
-        except the published kinds C(GOOGLE_CLIENT_ID), C(DISCORD_CLIENT_ID) and names ending in C(_CLIENT_ID),
+        C(BOOTSTRAP_TOKEN), and every name containing C(SECRET), C(TOKEN), C(PASS), C(KEY), C(DSN),
+        C(CREDENTIAL) or C(PRIVATE), except the published kinds C(GOOGLE_CLIENT_ID), C(DISCORD_CLIENT_ID) and names ending in C(_CLIENT_ID),
         C(_PUBLIC_KEY), C(_SITE_KEY) or C(_KEY_ID).
+      - Also secret, whatever its name, is a value that is a URL with a password in it (C(redis://user:pw@host)).
       - A secret value is shown as C(********) in the diff and stays masked in every output of the task.
     type: list
     elements: str
@@ -209,6 +210,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._app_env_rules impor
     DEFAULT_MIN_SECRET_LENGTH,
     LOOPBACK_HOSTS,
     is_secret_name,
+    is_secret_value,
     normalize_variables,
     validate_environment,
 )
@@ -271,15 +273,15 @@ class AppEnv:
         else:
             self._present(values, problems)
 
-    def _is_secret(self, name: str) -> bool:
-        return is_secret_name(name, self.params["secret_names"])
+    def _is_secret(self, name: str, value: str = "") -> bool:
+        return is_secret_name(name, self.params["secret_names"]) or is_secret_value(value)
 
     def _mask_secret_values_only(self, values: dict[str, str]) -> None:
         # Ansible masks every value of a no_log option wherever it appears in the result, even inside
         # other strings (a PORT of "1" would blank every "1" of the output). Only secret values need
         # that; the others stay readable so that a diff shows MAINTENANCE_MODE going false -> true.
-        secret = {value for name, value in values.items() if value and self._is_secret(name)}
-        shown = {value for name, value in values.items() if value and not self._is_secret(name)}
+        secret = {value for name, value in values.items() if value and self._is_secret(name, value)}
+        shown = {value for name, value in values.items() if value and not self._is_secret(name, value)}
         self.module.no_log_values.difference_update(shown - secret)
         self.module.no_log_values.update(secret)
 
@@ -335,7 +337,7 @@ class AppEnv:
         current = parse_env(text)
         # Values kept from the file are as secret as the given ones.
         self.module.no_log_values.update(
-            value for name, value in current.values.items() if value and self._is_secret(name)
+            value for name, value in current.values.items() if value and self._is_secret(name, value)
         )
         return state, current
 
@@ -361,7 +363,7 @@ class AppEnv:
     def _masked(self, values: dict[str, str], other: dict[str, str], after: bool) -> dict[str, str]:
         display = {}
         for name, value in values.items():
-            if self._is_secret(name):
+            if self._is_secret(name, value) or self._is_secret(name, other.get(name, "")):
                 changed = name in other and other[name] != value
                 display[name] = f"{MASK} (changed)" if after and changed else MASK
         return display

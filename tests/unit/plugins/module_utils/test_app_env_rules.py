@@ -18,6 +18,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._app_env_rules impor
     check_session_secret,
     check_session_table,
     is_secret_name,
+    is_secret_value,
     normalize_variables,
     validate_environment,
 )
@@ -216,6 +217,10 @@ def test_data_source_bad(name: str, value: str) -> None:
         ("DISCORD_CLIENT_SECRET", True),
         ("SMTP_PASSWORD", True),
         ("STRIPE_API_KEY", True),
+        ("SMTP_PASS", True),
+        ("SENTRY_DSN", True),
+        ("GCP_CREDENTIALS_JSON", True),
+        ("JWT_PRIVATE_PEM", True),
         ("GOOGLE_CLIENT_ID", False),
         ("DISCORD_CLIENT_ID", False),
         ("VAPID_PUBLIC_KEY", False),
@@ -225,6 +230,22 @@ def test_data_source_bad(name: str, value: str) -> None:
 )
 def test_is_secret_name(name: str, secret: bool) -> None:
     assert is_secret_name(name) is secret
+
+
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [
+        ("redis://:s3cret@cache:6379/0", True),
+        ("smtp://mailer:pa/ss@mail.example:587", True),
+        ("postgresql://app:pw@db/app", True),
+        ("https://nekomata.moe", False),
+        ("https://user@example.com/path", False),
+        ("https://example.com/a:b@c", False),
+        ("", False),
+    ],
+)
+def test_is_secret_value(value: str, secret: bool) -> None:
+    assert is_secret_value(value) is secret
 
 
 def test_extra_secret_names() -> None:

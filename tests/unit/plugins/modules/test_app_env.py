@@ -94,6 +94,18 @@ def test_secrets_are_masked_and_other_values_shown(tmp_path: Path) -> None:
     assert result["path"] == str(tmp_path / ".env")
 
 
+def test_a_url_with_a_password_and_operator_named_secrets_are_masked(tmp_path: Path) -> None:
+    extra = {"CACHE_URL": "redis://:cache-pw-77@cache:6379/0", "SMTP_PASS": "smtp-pw-88", "OWNER_IDS": "1,2,3",
+             "PUBLIC_URL": "https://nekomata.moe"}
+    result = _run(tmp_path / ".env", variables={**VARIABLES, **extra}, secret_names=["OWNER_IDS"])
+    text = json.dumps(result)
+    for secret in ("cache-pw-77", "smtp-pw-88", "1,2,3"):
+        assert secret not in text
+    after = result["diff"]["after"]
+    assert "CACHE_URL=********\n" in after and "SMTP_PASS=********\n" in after and "OWNER_IDS=********\n" in after
+    assert "PUBLIC_URL=https://nekomata.moe\n" in after
+
+
 def test_merge_flips_maintenance_mode_and_keeps_the_rest(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     _run(env)
