@@ -61,6 +61,13 @@ def _unit(app) -> dict[str, str]:
     return dict(line.split("=", 1) for line in shown.stdout.split())
 
 
+def _assert_restarted(app, before: dict[str, str]) -> None:
+    """The unit runs again, with another main process than BEFORE's."""
+    after = _unit(app)
+    assert after["ActiveState"] == "active"
+    assert after["MainPID"] != before["MainPID"]
+
+
 def _journal_lines(app) -> int:
     return len(app.file(f"{APP_ROOT}/state/journal.jsonl").content_string.splitlines())
 
@@ -137,9 +144,7 @@ def test_a_provided_tarball_installs_the_runtime_and_the_live_release_restarts_o
     assert app.run(f"{APP_ROOT}/node/bin/node --version").stdout.strip() == f"v{VERSION}"
     # Same release, new runtime: restarted behind the gate.
     assert app.file(f"{APP_ROOT}/current").linked_to == live
-    after = _unit(app)
-    assert after["ActiveState"] == "active"
-    assert after["MainPID"] != before["MainPID"]
+    _assert_restarted(app, before)
     assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
 
 
@@ -156,9 +161,7 @@ def test_the_pinned_runtime_from_the_tarball_builds_and_serves_a_new_release(app
     # The unit runs <app_root>/node/bin/node: what the link leads to, with its npm first on the PATH.
     runtime = app.run(f"runuser -u nekomorto -- env PATH={APP_ROOT}/node/bin:/usr/bin:/bin sh -c 'node --version; npm --version'")
     assert runtime.stdout.split() == [f"v{VERSION}", NPM_VERSION], runtime.stderr
-    after = _unit(app)
-    assert after["ActiveState"] == "active"
-    assert after["MainPID"] != before["MainPID"]
+    _assert_restarted(app, before)
     assert served_version() == "v3"
     assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
 
@@ -198,9 +201,7 @@ def test_an_unhealthy_release_with_another_runtime_returns_to_the_previous_relea
     # Back on the previous release and on the runtime it was built with, restarted and healthy.
     assert app.file(f"{APP_ROOT}/current").linked_to == live
     assert app.file(f"{APP_ROOT}/node").linked_to == RUNTIME
-    after = _unit(app)
-    assert after["ActiveState"] == "active"
-    assert after["MainPID"] != before["MainPID"]
+    _assert_restarted(app, before)
     assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
 
 
@@ -213,12 +214,30 @@ def test_switching_back_to_the_distribution_runtime_restarts_the_live_release(ap
     assert "nothing restarted" not in _said(run)
     assert app.file(f"{APP_ROOT}/node").linked_to == "/usr"
     assert app.file(f"{APP_ROOT}/current").linked_to == live
-    after = _unit(app)
-    assert after["ActiveState"] == "active"
-    assert after["MainPID"] != before["MainPID"]
+    _assert_restarted(app, before)
     assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
     # The tarball's runtime stays installed for a rollback to it.
     assert app.file(f"{RUNTIME}/bin/node").exists
+
+
+def test_an_unhealthy_start_on_another_runtime_alone_returns_to_the_runtime_before(app, mirror):
+    """The live release again, now on the tarball's runtime, fails its gate (a smoke check that cannot pass):
+    the release stays, <app_root>/node goes back to the distribution's runtime, the app restarts on it."""
+    base, _requested = mirror
+    live = app.file(f"{APP_ROOT}/current").linked_to
+    before = _unit(app)
+    never = [{"path": "/api/health", "body_contains": ["nekomorto-text-never-served"]}]
+    run = deploy(TAG, nodejs_source="tarball", nodejs_tarball_base_url=f"{base}/good", app_repo=REPO,
+                 service_health_timeout=10, health_smoke_checks=never)
+    said = _said(run)
+    assert run.rc != 0
+    assert "failed its health gate" in said, run.output[-3000:]
+    assert "Returned to the Node.js runtime before (/usr)" in said
+    assert app.file(f"{APP_ROOT}/node").linked_to == "/usr"
+    assert app.file(f"{APP_ROOT}/current").linked_to == live
+    _assert_restarted(app, before)
+    assert _running_binary(app).startswith("/usr/")
+    assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
 
 
 def test_a_rollback_puts_back_the_runtime_the_backup_was_taken_with(app, db, mirror):
@@ -250,9 +269,7 @@ def test_a_rollback_puts_back_the_runtime_the_backup_was_taken_with(app, db, mir
     assert run.rc == 0, run.output[-4000:]
     assert app.file(f"{APP_ROOT}/node").linked_to == "/usr"
     assert app.file(f"{APP_ROOT}/current").linked_to == live
-    after = _unit(app)
-    assert after["ActiveState"] == "active"
-    assert after["MainPID"] != before["MainPID"]
+    _assert_restarted(app, before)
     assert _running_binary(app).startswith("/usr/")
     assert testbed.psql(db, "SELECT to_regclass('\"RuntimeProbe\"') IS NULL", port=DB_PORT) == [["t"]]
     answer = testbed.http(f"{APP_URL}/api/health").json()
