@@ -6,7 +6,7 @@
 
 The password never reaches a command line or the environment: the programs get a libpq connection
 string without it, and read it from a 0600 password file in a private temporary folder that lives
-only as long as the run. The rest is pure logic (version rules, the archive's table of contents, the
+only as long as the run (another secret option, C(sslpassword), from a service file beside it). The rest is pure logic (version rules, the archive's table of contents, the
 SQL that wraps a restore) so that it can be tested without a server.
 """
 
@@ -131,6 +131,12 @@ def restore_version_problem(pg_restore: ToolVersion, pg_restore_path: str, dumpe
 # ---------------------------------------------------------------------------------------------
 # Connection without the password on the command line.
 
+# libpq keywords that never go on a command line: the password goes in a password file, the others in
+# a service file (both in the run's private folder).
+_SECRET_KEYWORDS = frozenset({"password", "passfile", "sslpassword"})
+_SERVICE_NAME = "nekomorto-ops"
+
+
 def _conninfo_value(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -143,9 +149,13 @@ def build_conninfo(params: ConnectionParams, connect_timeout: int | None, applic
         if value not in (None, ""):
             keywords[key] = value
     for key, value in params.libpq_options.items():
-        if key in ("password", "passfile"):
+        if key in _SECRET_KEYWORDS:
             continue
         keywords.setdefault(key, value)
+    if service_options(params):
+        if "service" in keywords:
+            raise ToolError("DATABASE_URL sets both service and sslpassword; put sslpassword in that service's file instead")
+        keywords["service"] = _SERVICE_NAME
     if connect_timeout is not None:
         keywords["connect_timeout"] = str(connect_timeout)
     keywords.setdefault("application_name", application_name)
@@ -157,6 +167,21 @@ def connection_password(params: ConnectionParams) -> str | None:
     return params.password if params.password not in (None, "") else params.libpq_options.get("password") or None
 
 
+def service_options(params: ConnectionParams) -> dict[str, str]:
+    """The secret options other than the password (C(sslpassword)): given to the programs in a service file."""
+    return {key: value for key, value in params.libpq_options.items() if key == "sslpassword" and value}
+
+
+def service_file_text(options: t.Mapping[str, str]) -> str:
+    """A libpq service file holding ``options`` under the collection's service name."""
+    lines = [f"[{_SERVICE_NAME}]"]
+    for key, value in options.items():
+        if "\n" in value or "\r" in value or value != value.strip():
+            raise ToolError(f"the {key} option contains a line break or surrounding spaces, which a libpq service file cannot hold")
+        lines.append(f"{key}={value}")
+    return "\n".join(lines) + "\n"
+
+
 def pgpass_line(password: str) -> str:
     """A password-file line matching any server: the file exists only for one connection target."""
     if "\n" in password or "\r" in password:
@@ -166,10 +191,12 @@ def pgpass_line(password: str) -> str:
 
 
 class ClientSession:
-    """A private folder holding the password file, and the environment the client programs run with."""
+    """A private folder holding the password file (and the service file of the other secret options), and
+    the environment the client programs run with."""
 
-    def __init__(self, password: str | None) -> None:
+    def __init__(self, password: str | None, secret_options: t.Mapping[str, str] | None = None) -> None:
         self.password = password
+        self.secret_options = dict(secret_options or {})
         self.directory = ""
 
     def __enter__(self) -> ClientSession:
@@ -179,6 +206,10 @@ class ClientSession:
             descriptor = os.open(self.pgpass_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(pgpass_line(self.password))
+        if self.secret_options:
+            descriptor = os.open(self.service_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(service_file_text(self.secret_options))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -190,13 +221,21 @@ class ClientSession:
     def pgpass_path(self) -> str:
         return os.path.join(self.directory, "pgpass")
 
+    @property
+    def service_path(self) -> str:
+        return os.path.join(self.directory, "pg_service.conf")
+
     def path(self, name: str) -> str:
         """A file in the private folder (scripts, lists)."""
         return os.path.join(self.directory, name)
 
     def environment_update(self) -> dict[str, str]:
-        """What the client programs need on top of the environment: the password file, English messages, no pager."""
-        return {"LC_ALL": "C", "LANG": "C", "PAGER": "cat", "PGPASSFILE": self.pgpass_path if self.password else os.devnull}
+        """What the client programs need on top of the environment: the password and service files, English
+        messages, no pager."""
+        update = {"LC_ALL": "C", "LANG": "C", "PAGER": "cat", "PGPASSFILE": self.pgpass_path if self.password else os.devnull}
+        if self.secret_options:
+            update["PGSERVICEFILE"] = self.service_path
+        return update
 
     def environment(self) -> dict[str, str]:
         """The caller's environment without any PG* variable (a stray PGPASSWORD or PGSERVICE would win over

@@ -252,6 +252,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._pg_tools import (
     parse_toc,
     program_version,
     quote_ident,
+    service_options,
     tail,
 )
 from ansible_collections.nekomorto.ops.plugins.module_utils._postgres import (
@@ -375,6 +376,7 @@ class Dump:
         self.dest = os.path.abspath(self.params["dest"])
         self.partial = os.path.join(os.path.dirname(self.dest), f".{os.path.basename(self.dest)}.partial")
         self.password: str | None = None
+        self.secret_options: dict[str, str] = {}
         self.session: SnapshotSession | None = None
 
     def fail(self, message: str) -> t.NoReturn:
@@ -392,8 +394,10 @@ class Dump:
         except ConnectionSettingsError as exc:
             self.fail(str(exc))
         self.password = connection_password(connection)
-        if self.password:
-            self.module.no_log_values.add(self.password)
+        self.secret_options = service_options(connection)
+        for secret in [self.password, *self.secret_options.values()]:
+            if secret:
+                self.module.no_log_values.add(secret)
         self.result["database"]["schema"] = connection.schema
         pg_dump, pg_restore = self._programs()
 
@@ -415,7 +419,7 @@ class Dump:
                 self.result["changed"] = True
                 return self.result
             conninfo = build_conninfo(connection, self.params["connect_timeout"], APPLICATION_NAME)
-            with ClientSession(self.password) as client:
+            with ClientSession(self.password, self.secret_options) as client:
                 self._dump(client, pg_dump[0], conninfo, snapshot)
                 self._verify(client, pg_restore[0])
             # Named as the dump only once it is verified: a module killed before leaves only the temporary name.

@@ -192,6 +192,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._pg_tools import (
     program_version,
     restore_use_list,
     restore_version_problem,
+    service_options,
     tail,
 )
 from ansible_collections.nekomorto.ops.plugins.module_utils._postgres import (
@@ -271,6 +272,7 @@ class Restore:
         self.params = module.params
         self.result = _empty_result(module)
         self.password: str | None = None
+        self.secret_options: dict[str, str] = {}
         self.pg_restore_version: t.Any = None
 
     def fail(self, message: str) -> t.NoReturn:
@@ -298,8 +300,10 @@ class Restore:
         except ConnectionSettingsError as exc:
             self.fail(str(exc))
         self.password = connection_password(connection)
-        if self.password:
-            self.module.no_log_values.add(self.password)
+        self.secret_options = service_options(connection)
+        for secret in [self.password, *self.secret_options.values()]:
+            if secret:
+                self.module.no_log_values.add(secret)
         # Fails early, with the same clear wording as the other modules, when the database cannot be reached.
         probe = PostgresSession(connection, self.params["connect_timeout"], APPLICATION_NAME)
         try:
@@ -311,9 +315,9 @@ class Restore:
         self.result["changed"] = True
         if self.module.check_mode:
             return self.result
-        conninfo = build_conninfo(connection, self.params["connect_timeout"], APPLICATION_NAME)
         try:
-            with ClientSession(self.password) as client:
+            conninfo = build_conninfo(connection, self.params["connect_timeout"], APPLICATION_NAME)
+            with ClientSession(self.password, self.secret_options) as client:
                 self._restore(client, toc, pg_restore, psql, conninfo)
         except ToolError as exc:
             self.result["changed"] = False

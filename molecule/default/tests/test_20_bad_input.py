@@ -30,6 +30,8 @@ CASES = [
                  "password authentication failed", id="wrong-database-password"),
     pytest.param({"app_env": app_env(SESSION_TABLE="custom_sessions")}, "SESSION_TABLE", id="missing-session-table"),
     pytest.param({"app_version": "v404"}, "app_version=v404", id="unknown-version"),
+    pytest.param({"app_repo": "https://deploy:tok3n-in-url@127.0.0.1:1/app.git"}, "app_repo must not hold",
+                 id="token-in-app-repo"),
 ]
 
 
@@ -46,3 +48,4 @@ def test_bad_input_fails_before_any_change(app, db, overrides, named):
     assert "Render the env file" not in run.output.split("fatal:")[0]
     assert not app.file("/srv/nekomorto/state/lock").exists
     assert "wrong-password" not in run.output
+    assert "tok3n-in-url" not in run.output

@@ -227,6 +227,21 @@ def test_round_trip_restores_exactly_the_backup(fresh: Sandbox, dump_format: str
     assert fresh.fingerprint() == golden  # post_tags and featured are gone, rows and sequences are back
 
 
+def test_sslpassword_never_reaches_the_command_line(fresh: Sandbox) -> None:
+    # libpq reads sslpassword from the run's service file (no SSL here, so it is read and not used).
+    url = f"{fresh.url()}?sslmode=disable&sslpassword=K3y-pa55-secret"
+    prepared = _docker("sh", "-c", f"cat > {WORK}/ssl.env && chmod 0600 {WORK}/ssl.env", stdin=f'DATABASE_URL="{url}"\n')
+    assert prepared.returncode == 0, prepared.stderr
+    dumped = run_in_container("nekomorto.ops.pg_dump", {"env_file": f"{WORK}/ssl.env", "dest": f"{WORK}/db.dump"})
+    assert not dumped.get("failed"), dumped.get("msg")
+    assert any("service='nekomorto-ops'" in part for part in dumped["command"])
+    assert not any("sslpassword" in part for part in dumped["command"])
+    assert "K3y-pa55-secret" not in json.dumps(dumped)
+    restored = _restore(f"{WORK}/db.dump", env_file=f"{WORK}/ssl.env", expect_tables=dumped["tables"])
+    assert not restored.get("failed"), restored.get("msg")
+    assert "K3y-pa55-secret" not in json.dumps(restored)
+
+
 def test_restore_with_wrong_counts_rolls_everything_back(fresh: Sandbox) -> None:
     dumped = _dump(f"{WORK}/db.dump")
     fresh.run_sql(NEWER)

@@ -32,6 +32,8 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._pg_tools import (
     large_objects_problem,
     restore_use_list,
     restore_version_problem,
+    service_file_text,
+    service_options,
     tail,
 )
 from ansible_collections.nekomorto.ops.plugins.module_utils._postgres import parse_database_url
@@ -134,6 +136,29 @@ def test_conninfo_never_holds_the_password() -> None:
     )
 
 
+def test_conninfo_sends_sslpassword_through_a_service_file() -> None:
+    params = parse_database_url("postgresql://app:pw@db/nekomorto?sslmode=verify-full&sslkey=/k.pem&sslpassword=K3y-pass")
+    conninfo = build_conninfo(params, None, "app")
+    assert "K3y-pass" not in conninfo and "sslpassword" not in conninfo
+    assert "sslkey='/k.pem'" in conninfo and "service='nekomorto-ops'" in conninfo
+    assert service_options(params) == {"sslpassword": "K3y-pass"}
+    assert service_file_text(service_options(params)) == "[nekomorto-ops]\nsslpassword=K3y-pass\n"
+    assert service_options(parse_database_url("postgresql://app:pw@db/nekomorto")) == {}
+    assert "service=" not in build_conninfo(parse_database_url("postgresql://app:pw@db/nekomorto"), None, "app")
+
+
+def test_conninfo_refuses_a_service_beside_sslpassword() -> None:
+    params = parse_database_url("postgresql://app@db/nekomorto?service=prod&sslpassword=x")
+    with pytest.raises(ToolError, match="both service and sslpassword"):
+        build_conninfo(params, None, "app")
+
+
+@pytest.mark.parametrize("value", ["two\nlines", " leading", "trailing "])
+def test_service_file_refuses_what_it_cannot_hold(value: str) -> None:
+    with pytest.raises(ToolError, match="sslpassword option contains"):
+        service_file_text({"sslpassword": value})
+
+
 def test_conninfo_quotes_values() -> None:
     params = parse_database_url("postgresql://o%27neil@localhost/my%20db")
     assert "user='o\\'neil'" in build_conninfo(params, None, "app")
@@ -163,6 +188,17 @@ def test_client_session_keeps_the_password_in_a_private_file() -> None:
         assert environment["PGPASSFILE"] == client.pgpass_path
         assert "p:w" not in "".join(environment.values())
     assert not os.path.exists(folder)
+
+
+def test_client_session_keeps_the_other_secrets_in_a_private_service_file() -> None:
+    with ClientSession(None, {"sslpassword": "K3y"}) as client:
+        assert stat.S_IMODE(os.stat(client.service_path).st_mode) == 0o600
+        assert Path(client.service_path).read_text() == "[nekomorto-ops]\nsslpassword=K3y\n"
+        environment = client.environment()
+        assert environment["PGSERVICEFILE"] == client.service_path
+        assert "K3y" not in "".join(environment.values())
+    with ClientSession("pw") as client:
+        assert "PGSERVICEFILE" not in client.environment()
 
 
 def test_client_environment_drops_stray_pg_variables(monkeypatch: pytest.MonkeyPatch) -> None:
