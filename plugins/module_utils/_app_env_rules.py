@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import typing as t
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ansible_collections.nekomorto.ops.plugins.module_utils._envfile import NAME_PATTERN, unrepresentable_reason
 
@@ -32,6 +32,7 @@ BUILTIN_SECRET_NAMES = frozenset(
 _SECRET_WORDS = ("SECRET", "TOKEN", "PASS", "KEY", "DSN", "CREDENTIAL", "PRIVATE")
 # A URL carrying a password (redis://user:pw@host, smtp://user:pw@host) is secret whatever its name.
 _URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^@\s/]*:[^@\s]*@")
+_URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^@\s/:]*:([^@\s]+)@")
 # Names that contain a secret word and are published by design (OAuth client ids, public keys).
 _PUBLIC_NAMES = frozenset({"GOOGLE_CLIENT_ID", "DISCORD_CLIENT_ID"})
 _PUBLIC_SUFFIXES = ("_CLIENT_ID", "_PUBLIC_KEY", "_SITE_KEY", "_KEY_ID")
@@ -52,6 +53,21 @@ _SESSION_TABLE = re.compile(rf"^{_SQL_IDENTIFIER}(\.{_SQL_IDENTIFIER})?$")
 def is_secret_value(value: str) -> bool:
     """Whether a value is secret by its form, whatever its name: a URL with a password in it."""
     return bool(_URL_WITH_PASSWORD.match(value))
+
+
+def secret_values(variables: t.Mapping[str, str], extra_secret_names: t.Iterable[str] = (), min_length: int = 6) -> list[str]:
+    """The secrets an environment holds: the values of secret names and URLs with a password, and each such
+    URL's password as written and percent-decoded. Values shorter than ``min_length`` are left out: masking
+    every ``true`` or ``3000`` would garble a text more than it protects."""
+    extra = list(extra_secret_names)
+    found: set[str] = set()
+    for name, value in variables.items():
+        if is_secret_name(name, extra) or is_secret_value(value):
+            found.add(value)
+        password = _URL_PASSWORD.match(value)
+        if password:
+            found.update({password.group(1), unquote(password.group(1))})
+    return sorted((value for value in found if len(value) >= min_length), key=lambda value: (-len(value), value))
 
 
 def is_secret_name(name: str, extra_secret_names: t.Iterable[str] = ()) -> bool:

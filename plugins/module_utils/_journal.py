@@ -41,6 +41,37 @@ def find_secrets(value: t.Any, secrets: t.Collection[str], path: str = "entry") 
     return found
 
 
+MASK = "********"
+
+
+def mask_secrets(value: t.Any, secrets: t.Collection[str]) -> t.Any:
+    """``value`` with every occurrence of a secret, in strings and dict keys at any depth, replaced by MASK.
+
+    A number whose digits hold a secret becomes the masked string."""
+    ordered = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+    if not ordered:
+        return value
+
+    def mask_text(text: str) -> str:
+        for secret in ordered:
+            text = text.replace(secret, MASK)
+        return text
+
+    def walk(item: t.Any) -> t.Any:
+        if isinstance(item, dict):
+            return {mask_text(str(key)): walk(inner) for key, inner in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [walk(inner) for inner in item]
+        if isinstance(item, str):
+            return mask_text(item)
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            masked = mask_text(str(item))
+            return item if masked == str(item) else masked
+        return item
+
+    return walk(value)
+
+
 def make_record(entry: t.Mapping[str, t.Any], ts: str) -> dict[str, t.Any]:
     """The journal line's object: the time first, then the entry's keys in their order."""
     return {"ts": ts, **entry}

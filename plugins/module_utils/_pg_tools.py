@@ -6,8 +6,9 @@
 
 The password never reaches a command line or the environment: the programs get a libpq connection
 string without it, and read it from a 0600 password file in a private temporary folder that lives
-only as long as the run (another secret option, C(sslpassword), from a service file beside it). The rest is pure logic (version rules, the archive's table of contents, the
-SQL that wraps a restore) so that it can be tested without a server.
+only as long as the run (another secret option, C(sslpassword), from a service file beside it).
+The rest is pure logic (version rules, the archive's table of contents, the SQL that wraps a restore)
+so that it can be tested without a server.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ description:
     is written with a single C(write) on a file opened with C(O_APPEND) (under an exclusive C(flock)), so
     concurrent writers never interleave lines. The file is created with O(mode), O(owner) and O(group), and an
     append also restores them when they drifted.
-  - An entry holding a value listed in O(redact) (the run's secrets) is refused before anything is written,
-    naming the key path only.
+  - An entry holding one of the run's secrets (listed in O(redact), or read from O(secrets_env_file)) is refused
+    before anything is written, naming the key path only; with O(on_secret=mask), the secret is replaced by
+    C(********) wherever it appears and the entry is written.
   - With O(tail), returns the last entries. Without O(entry), the module only reads and reports
     C(changed=false).
 author:
@@ -44,6 +45,28 @@ options:
     type: list
     elements: str
     default: []
+  secrets_env_file:
+    description:
+      - The app's env file on the host, for example C(/srv/nekomorto/shared/.env). The values of its secret names
+        (as M(nekomorto.ops.app_env) masks them, O(secret_names) included) and the password of any URL in it, as
+        written and percent-decoded, are secrets too. Values shorter than 6 characters are left out.
+      - A file that does not exist (a first deploy stopped before writing it) adds no secret.
+    type: path
+  secret_names:
+    description:
+      - Names in O(secrets_env_file) whose values are secret besides the built-in ones (the app role's
+        C(app_env_secret_names)).
+    type: list
+    elements: str
+    default: []
+  on_secret:
+    description:
+      - What an entry holding a secret gets. V(refuse) fails, naming the key paths; V(mask) writes the entry with
+        every secret replaced by C(********) and lists the key paths in RV(masked) (for a journal line that must be
+        written whatever a failed step's message held).
+    type: str
+    choices: [refuse, mask]
+    default: refuse
   tail:
     description:
       - How many of the last entries to return in RV(entries). V(0) returns none.
@@ -96,6 +119,12 @@ entry:
     run_id: 20261129T031000Z-4f2a
     playbook: deploy.yml
     outcome: success
+masked:
+  description: Key paths of the entry where a secret was masked (O(on_secret=mask)).
+  returned: always
+  type: list
+  elements: str
+  sample: [entry.error]
 entries:
   description: The last O(tail) entries, oldest first, the appended one included.
   returned: always
@@ -120,6 +149,8 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.nekomorto.ops.plugins.module_utils._app_env_rules import secret_values
+from ansible_collections.nekomorto.ops.plugins.module_utils._envfile import parse_env
 from ansible_collections.nekomorto.ops.plugins.module_utils._files import (
     file_owner_argument_spec,
     parse_mode,
@@ -130,6 +161,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._journal import (
     append_record,
     find_secrets,
     make_record,
+    mask_secrets,
     read_tail,
     serialize_record,
 )
@@ -143,10 +175,12 @@ class RunJournal:
         self.module = module
         self.params = module.params
         self.path: str = module.params["path"]
+        self.masked: list[str] = []
 
     def _result(self, entry: dict[str, t.Any] | None = None, entries: list[t.Any] | None = None,
                 line: str = "") -> dict[str, t.Any]:
-        return {"path": self.path, "entry": entry, "entries": entries or [], "diff": {"before": "", "after": line}}
+        return {"path": self.path, "entry": entry, "entries": entries or [], "masked": self.masked,
+                "diff": {"before": "", "after": line}}
 
     def _fail(self, msg: str) -> None:
         self.module.fail_json(msg=msg, **self._result())
@@ -157,7 +191,7 @@ class RunJournal:
             self._fail("tail must be 0 or a positive number of entries.")
         if entry is None:
             self.module.exit_json(changed=False, **self._result(entries=self._tail()))
-        self._check_entry(entry)
+        entry = self._check_entry(entry)
         mode, uid, gid = self._attributes()
         record = make_record(entry, format_utc_precise(utc_now()))
         data = serialize_record(record)
@@ -168,15 +202,38 @@ class RunJournal:
             entries = self._tail()
         self.module.exit_json(changed=True, **self._result(record, entries, data.decode("utf-8")))
 
-    def _check_entry(self, entry: dict[str, t.Any]) -> None:
+    def _secrets(self) -> list[str]:
+        secrets = [secret for secret in self.params["redact"] if secret]
+        env_file = self.params["secrets_env_file"]
+        if env_file:
+            try:
+                with open(env_file, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except FileNotFoundError:
+                text = ""
+            except OSError as error:
+                self._fail(f"Cannot read {env_file} (secrets_env_file): {error.strerror or error}.")
+            found = secret_values(parse_env(text).values, self.params["secret_names"])
+            for secret in found:
+                self.module.no_log_values.add(secret)
+            secrets.extend(found)
+        return secrets
+
+    def _check_entry(self, entry: dict[str, t.Any]) -> dict[str, t.Any]:
         if "ts" in entry:
             self._fail("The entry must not set 'ts': the module adds the time itself; use another key.")
-        leaks = find_secrets(entry, self.params["redact"])
+        secrets = self._secrets()
+        leaks = find_secrets(entry, secrets)
+        if leaks and self.params["on_secret"] == "mask":
+            self.masked = leaks
+            return mask_secrets(entry, secrets)
         if leaks:
             self._fail(
                 f"Refusing to journal a secret: {', '.join(leaks)} contain{'s' if len(leaks) == 1 else ''} a value "
-                "listed in redact. Remove it from the entry (journal a name or a hash instead)."
+                "listed in redact or read from secrets_env_file. Remove it from the entry (journal a name or a hash "
+                "instead), or set on_secret=mask."
             )
+        return entry
 
     def _attributes(self) -> tuple[int, int | None, int | None]:
         """Mode, uid and gid of the journal; an unknown owner is tolerated in check mode only."""
@@ -222,6 +279,9 @@ def main() -> None:
             "path": {"type": "path", "required": True},
             "entry": {"type": "dict"},
             "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
+            "secrets_env_file": {"type": "path"},
+            "secret_names": {"type": "list", "elements": "str", "default": [], "no_log": False},
+            "on_secret": {"type": "str", "choices": ["refuse", "mask"], "default": "refuse"},
             "tail": {"type": "int", "default": 0},
             "mode": {"type": "str", "default": "0640"},
             **file_owner_argument_spec(),

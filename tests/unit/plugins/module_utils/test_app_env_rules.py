@@ -20,6 +20,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._app_env_rules impor
     is_secret_name,
     is_secret_value,
     normalize_variables,
+    secret_values,
     validate_environment,
 )
 
@@ -246,6 +247,24 @@ def test_is_secret_name(name: str, secret: bool) -> None:
 )
 def test_is_secret_value(value: str, secret: bool) -> None:
     assert is_secret_value(value) is secret
+
+
+def test_secret_values_of_an_environment() -> None:
+    variables = {
+        "NODE_ENV": "production",
+        "DATABASE_URL": "postgresql://app:p%40ss-word@db/nekomorto",
+        "SESSION_SECRET": "s" * 40,
+        "REDIS_URL": "redis://:r3dis-pass@cache:6379",
+        "GOOGLE_CLIENT_ID": "public-client-id",
+        "API_TOKEN": "short",
+        "CUSTOM": "custom-value",
+    }
+    found = secret_values(variables, ["CUSTOM"])
+    assert found == [
+        "postgresql://app:p%40ss-word@db/nekomorto", "s" * 40, "redis://:r3dis-pass@cache:6379",
+        "custom-value", "p%40ss-word", "r3dis-pass", "p@ss-word",
+    ]
+    assert secret_values({"API_TOKEN": "short"}, min_length=3) == ["short"]
 
 
 def test_extra_secret_names() -> None:

@@ -17,6 +17,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._journal import (
     append_record,
     find_secrets,
     make_record,
+    mask_secrets,
     read_tail,
     serialize_record,
 )
@@ -49,6 +50,13 @@ def test_find_secrets_in_numbers_and_not_in_booleans() -> None:
 
 def test_find_secrets_ignores_empty_secrets() -> None:
     assert find_secrets({"a": "anything"}, ["", ""]) == []
+
+
+def test_mask_secrets_everywhere_longest_first() -> None:
+    entry = {"error": "pw-long-1 and pw-long", "keys": {"pw-long": [1234567, True, "x"]}, "n": 12345678}
+    masked = mask_secrets(entry, ["pw-long", "pw-long-1", "345", ""])
+    assert masked == {"error": "******** and ********", "keys": {"********": ["12********67", True, "x"]}, "n": "12********678"}
+    assert mask_secrets(entry, []) is entry
 
 
 def test_record_puts_the_time_first_and_is_one_line() -> None:

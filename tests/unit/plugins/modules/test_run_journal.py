@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.nekomorto.ops.plugins.modules import run_journal
 from ansible_collections.nekomorto.ops.tests.unit.plugins.modules.file_module_harness import run_module
 
-RESULT_KEYS = {"path", "entry", "entries", "diff"}
+RESULT_KEYS = {"path", "entry", "entries", "masked", "diff"}
 PATH_INFO_KEYS = {"uid", "gid", "owner", "group", "mode", "size", "state"}
 DB_PASSWORD = "pw-Zq8mXv3T-journal"
 ENTRY = {"run_id": "run-1", "playbook": "deploy.yml", "release": "v2.3.0", "outcome": "success",
@@ -98,6 +98,37 @@ def test_entry_without_secret_passes_redaction(journal: Path) -> None:
     result = run_module(run_journal.main, {"path": str(journal), "entry": ENTRY, "redact": [DB_PASSWORD]})
     assert result["changed"] is True
     assert DB_PASSWORD not in journal.read_text(encoding="utf-8")
+
+
+def test_secrets_from_the_env_file_are_masked_when_asked(journal: Path, tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"NODE_ENV=production\nDATABASE_URL=postgresql://app:{DB_PASSWORD}%2Fx@db:5432/nekomorto\n"
+        "SESSION_SECRET=session-secret-0123456789-abcdefghij\nMY_API=opaque-value-1\nPORT=3000\n",
+        encoding="utf-8",
+    )
+    error = (f"psql: password pw {DB_PASSWORD}/x rejected; url postgresql://app:{DB_PASSWORD}%2Fx@db:5432/nekomorto; "
+             "cookie session-secret-0123456789-abcdefghij; opaque-value-1; production on 3000")
+    entry = {**ENTRY, "error": error, "duration_s": 3000}
+    base = {"path": str(journal), "entry": entry, "secrets_env_file": str(env_file)}
+    refused = run_module(run_journal.main, base)
+    assert refused["failed"] is True and "entry.error" in refused["msg"] and not journal.exists()
+
+    result = run_module(run_journal.main, {**base, "on_secret": "mask", "secret_names": ["MY_API"]})
+    assert result["changed"] is True and result["masked"] == ["entry.error"]
+    written = journal.read_text(encoding="utf-8")
+    for secret in (DB_PASSWORD, "session-secret-0123456789", "opaque-value-1"):
+        assert secret not in written and secret not in json.dumps(result)
+    line = _lines(journal)[0]
+    # Short and public values stay readable; the number is not a secret.
+    assert line["error"] == "psql: password pw ******** rejected; url ********; cookie ********; ********; production on 3000"
+    assert line["duration_s"] == 3000
+
+
+def test_a_missing_env_file_adds_no_secret(journal: Path, tmp_path: Path) -> None:
+    result = run_module(run_journal.main, {"path": str(journal), "entry": ENTRY, "on_secret": "mask",
+                                           "secrets_env_file": str(tmp_path / "absent.env")})
+    assert result["changed"] is True and result["masked"] == [] and _lines(journal)[0]["release"] == "v2.3.0"
 
 
 def test_ts_is_reserved(journal: Path) -> None:
