@@ -110,6 +110,8 @@ class BackupCheck:
     checksums_verified: bool = False
     size_bytes: int = 0
     created_at: str = ""
+    # An incomplete folder's last write (epoch seconds): the newest change of the folder or a file in it.
+    last_write: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -182,6 +184,21 @@ def manifest_problems(manifest: dict[str, t.Any], backup_id: str) -> list[str]:
     return problems
 
 
+def _size_and_last_write(path: str, names: t.Iterable[str]) -> tuple[int, float | None]:
+    """Bytes of the files and the newest change of the folder or of a file in it. A file renamed or removed
+    meanwhile (a backup still running) is skipped."""
+    size, newest = 0, None
+    for full in [path, *(os.path.join(path, name) for name in names)]:
+        try:
+            info = os.lstat(full)
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            size += info.st_size
+        newest = info.st_mtime if newest is None else max(newest, info.st_mtime)
+    return size, newest
+
+
 def check_backup(path: str, checksums: bool) -> BackupCheck:
     """Verify one backup folder: manifest, file list, sizes, and with C(checksums) every SHA-256."""
     backup_id = os.path.basename(os.path.normpath(path))
@@ -197,9 +214,8 @@ def check_backup(path: str, checksums: bool) -> BackupCheck:
         return check
     if manifest is None:
         check.status = STATUS_INCOMPLETE
-        check.problems.append(f"no {MANIFEST_NAME}: the backup did not finish")
-        check.size_bytes = sum(os.path.getsize(os.path.join(path, name)) for name in present
-                               if os.path.isfile(os.path.join(path, name)))
+        check.problems.append(f"no {MANIFEST_NAME}: the backup did not finish (or is still running)")
+        check.size_bytes, check.last_write = _size_and_last_write(path, present)
         return check
     check.manifest = manifest
     check.created_at = str(manifest.get("created_at", ""))
@@ -266,12 +282,15 @@ def plan_retention(
     keep_days: int,
     now: datetime.datetime,
     protect: t.Iterable[str] = (),
+    incomplete_grace: datetime.timedelta = datetime.timedelta(0),
 ) -> RetentionPlan:
     """Which backups a policy keeps: the newest C(keep_last) good ones, and/or those younger than
     C(keep_days) days (a backup meeting either rule stays); the newest good backup always stays.
 
-    Incomplete folders (no manifest: a run that failed or was killed) are removed. Corrupt ones are
-    never removed automatically: they are evidence, and an operator decides.
+    Incomplete folders (no manifest: a run that failed or was killed) are removed once nothing in them
+    changed for C(incomplete_grace): a younger one may be a backup still running (another run that took
+    over a stale lock). Corrupt ones are never removed automatically: they are evidence, and an operator
+    decides.
     """
     if keep_last < 0 or keep_days < 0:
         raise BackupError("keep_last and keep_days must be 0 or more")
@@ -296,8 +315,11 @@ def plan_retention(
             plan.remove.append(check.id)
     for check in checks:
         if check.status == STATUS_INCOMPLETE:
+            idle = None if check.last_write is None else now.timestamp() - check.last_write
             if check.id in protected:
                 plan.keep[check.id] = ["in use by this run"]
+            elif idle is not None and idle < incomplete_grace.total_seconds():
+                plan.keep[check.id] = [f"incomplete, written to {max(idle, 0) / 60:.0f} min ago: maybe a backup still running"]
             else:
                 plan.remove.append(check.id)
         elif check.status == STATUS_CORRUPT:

@@ -55,6 +55,12 @@ options:
     type: list
     elements: str
     default: []
+  incomplete_grace_hours:
+    description:
+      - Retention removes a folder without a manifest (a backup that failed or was killed) once nothing in it
+        changed for this many hours; a younger one may be a backup still running, and is kept.
+    type: int
+    default: 24
 notes:
   - The newest backup that counts is always kept. Incomplete folders are planned for removal. Corrupt backups are
     never planned for removal; they are reported in RV(retention.left_alone) for an operator to decide.
@@ -176,6 +182,7 @@ ignored:
   sample: [README]
 """
 
+import datetime
 import os
 import typing as t
 
@@ -217,6 +224,7 @@ class BackupStore:
             try:
                 plan = plan_retention(
                     checks, self.params["keep_last"] or 0, self.params["keep_days"] or 0, utc_now(), self.params["protect"],
+                    datetime.timedelta(hours=self.params["incomplete_grace_hours"]),
                 )
             except BackupError as exc:
                 self.module.fail_json(msg=str(exc), **result)
@@ -260,6 +268,7 @@ def main() -> None:
             "keep_last": {"type": "int"},
             "keep_days": {"type": "int"},
             "protect": {"type": "list", "elements": "str", "default": []},
+            "incomplete_grace_hours": {"type": "int", "default": 24},
         },
         supports_check_mode=True,
     )

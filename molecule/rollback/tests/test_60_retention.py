@@ -49,13 +49,17 @@ def _run(app, **policy) -> list[str]:
 def test_keep_the_last_n(app):
     app.run(f"rm -rf {ROOT}")
     aged = _aged(app, 5, 4, 3, 2, 1)  # oldest first
-    incomplete = "20200101T000000Z"
+    killed, running = "20200101T000000Z", "20200102T000000Z"
     corrupt = aged[0]
-    app.run(f"mkdir -p {ROOT}/{incomplete} && echo partial > {ROOT}/{incomplete}/.db.dump.partial")
+    for incomplete in (killed, running):
+        app.run(f"mkdir -p {ROOT}/{incomplete} && echo partial > {ROOT}/{incomplete}/.db.dump.partial")
+    # Nothing written to the killed run's folder for two days; the other one was written to just now.
+    app.run(f"touch -d '2 days ago' {ROOT}/{killed}/.db.dump.partial {ROOT}/{killed}")
     app.run(f"truncate -s 10 {ROOT}/{corrupt}/db.dump")
     new = _run(app, backup_keep_count=2, backup_keep_days=0)
-    # Kept: the new backup and the newest aged one (last 2); the corrupt one is left for an operator.
-    assert backup_ids(app, ROOT) == sorted([corrupt, aged[-1], *new])
+    # Kept: the new backup and the newest aged one (last 2); the corrupt one is left for an operator; the
+    # folder still written to may be a backup still running.
+    assert backup_ids(app, ROOT) == sorted([corrupt, aged[-1], running, *new])
 
 
 def test_keep_the_last_d_days(app):

@@ -206,6 +206,29 @@ def test_plan_retention_removes_incomplete_and_leaves_corrupt_alone() -> None:
     assert plan.keep[protected.id] == ["in use by this run"]
 
 
+def test_plan_retention_keeps_an_incomplete_folder_still_written_to() -> None:
+    grace = datetime.timedelta(hours=24)
+    running = BackupCheck(id="20261129T000000Z", path="", status=STATUS_INCOMPLETE,
+                          last_write=(NOW - datetime.timedelta(minutes=90)).timestamp())
+    killed = BackupCheck(id="20261128T000000Z", path="", status=STATUS_INCOMPLETE,
+                         last_write=(NOW - datetime.timedelta(hours=25)).timestamp())
+    plan = plan_retention([_ok(0), running, killed], 1, 0, NOW, incomplete_grace=grace)
+    assert plan.remove == [killed.id]
+    assert plan.keep[running.id] == ["incomplete, written to 90 min ago: maybe a backup still running"]
+    # Without a grace (the function's default), both go.
+    assert sorted(plan_retention([_ok(0), running, killed], 1, 0, NOW).remove) == sorted([running.id, killed.id])
+
+
+def test_an_incomplete_folder_reports_its_last_write(tmp_path: Path) -> None:
+    folder = tmp_path / "20261129T031000Z"
+    folder.mkdir()
+    (folder / ".db.dump.partial").write_bytes(b"x" * 10)
+    os.utime(folder / ".db.dump.partial", (1_700_000_000, 1_700_000_000))
+    os.utime(folder, (1_600_000_000, 1_600_000_000))
+    check = check_backup(str(folder), checksums=False)
+    assert check.status == STATUS_INCOMPLETE and check.size_bytes == 10 and check.last_write == 1_700_000_000
+
+
 def test_plan_retention_protects_ids() -> None:
     old = _ok(30)
     plan = plan_retention([_ok(0), old], 1, 0, NOW, protect=[old.id])

@@ -11,8 +11,10 @@ tests/integration/plugins/modules/test_backup_pg.py.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -150,6 +152,21 @@ def test_info_selects_the_newest_backup_that_verifies(tmp_path: Path) -> None:
                         "20261128T000000Z": "ok", "20261127T000000Z": "ok"}
     assert result["ignored"] == ["notes.txt"]
     assert result["retention"] == {"keep": {}, "remove": [], "left_alone": {}}
+
+
+def test_info_keeps_an_incomplete_folder_written_to_recently(tmp_path: Path) -> None:
+    _backup(tmp_path, "20261128T000000Z", "2026-11-28T00:00:00Z")
+    running = _backup(tmp_path, "20261130T000000Z", "", seal=False)
+    killed = _backup(tmp_path, "20261129T000000Z", "", seal=False)
+    day_old = time.time() - 25 * 3600
+    for path in [killed, *killed.iterdir()]:
+        os.utime(path, (day_old, day_old))
+    result = run_module(backup_info.main, {"path": str(tmp_path), "checksums": False, "keep_last": 1}).result
+    assert result["retention"]["remove"] == [str(killed)]
+    assert "maybe a backup still running" in result["retention"]["keep"][running.name][0]
+    at_once = run_module(backup_info.main, {"path": str(tmp_path), "checksums": False, "keep_last": 1,
+                                            "incomplete_grace_hours": 0}).result
+    assert sorted(at_once["retention"]["remove"]) == sorted([str(killed), str(running)])
 
 
 def test_info_verifies_the_backup_asked_for(tmp_path: Path) -> None:
