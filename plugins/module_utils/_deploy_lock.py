@@ -35,6 +35,17 @@ def build_lock(holder: str, run_id: str, playbook: str | None, ttl_seconds: int,
     }
 
 
+def extended_lock(lock: t.Mapping[str, t.Any], expires_at: datetime.datetime) -> dict[str, t.Any]:
+    """The same lock (holder, run, start) honoured until ``expires_at``."""
+    extended = dict(lock)
+    extended["expires_at"] = format_utc(expires_at)
+    try:
+        extended["ttl_seconds"] = int((expires_at - parse_utc(str(lock.get("started_at")))).total_seconds())
+    except ValueError:
+        pass
+    return extended
+
+
 def serialize_lock(lock: t.Mapping[str, t.Any]) -> bytes:
     return (json.dumps({name: lock.get(name) for name in LOCK_FIELDS}, indent=2) + "\n").encode("utf-8")
 

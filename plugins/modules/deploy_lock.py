@@ -17,6 +17,10 @@ description:
     by the same O(run_id) is fine and left unchanged. A lock held by another run fails the task, naming its
     holder, playbook, start and expiry. An expired (stale) lock fails too, unless O(takeover=true) replaces it;
     the replaced lock is returned as RV(previous).
+  - With O(extend_seconds), V(present) only keeps the lock of a run that holds it already, for a long step (a
+    backup, a build). Its C(expires_at) moves to now + O(extend_seconds) when that is later, so the lock does not
+    look stale while the step runs. A lock the run no longer holds (released, or taken over by another run) fails
+    the task instead of being taken again.
   - V(absent) releases the lock, only when O(run_id) holds it; a lock held by another run is left alone with
     a warning, unless O(force=true).
   - To read the lock without changing it, use M(nekomorto.ops.deploy_lock_info).
@@ -68,6 +72,11 @@ options:
       - Choose it longer than the longest run of the playbook.
     type: int
     default: 3600
+  extend_seconds:
+    description:
+      - With O(state=present), keep the lock this run holds for at least this many more seconds (see above). The
+        lock keeps its holder and start; C(ttl_seconds) becomes the time from the start to the new expiry.
+    type: int
   takeover:
     description:
       - With O(state=present), replace a stale lock instead of failing.
@@ -146,6 +155,7 @@ diff:
       type: str
 """
 
+import datetime
 import os
 import typing as t
 
@@ -155,6 +165,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._deploy_lock import 
     LockFile,
     build_lock,
     create_lock,
+    extended_lock,
     guarded,
     read_lock,
     remove_lock,
@@ -184,13 +195,18 @@ class DeployLock:
         state = self.params["state"]
         if state == "present" and self.params["ttl_seconds"] <= 0:
             self._fail("ttl_seconds must be a positive number of seconds.", LockFile(exists=False))
+        extend = self.params["extend_seconds"]
+        if extend is not None and (state != "present" or extend <= 0):
+            self._fail("extend_seconds must be a positive number of seconds, with state=present.", LockFile(exists=False))
         if not os.path.isdir(os.path.dirname(os.path.abspath(self.path))):
             self._without_directory(state)
         # A check-mode run only reads, so a shared guard is enough for a consistent view.
         try:
             with guarded(self.path, exclusive=not self.module.check_mode):
                 found = read_lock(self.path)
-                if state == "present":
+                if state == "present" and extend is not None:
+                    self._extend(found, extend)
+                elif state == "present":
                     self._acquire(found)
                 else:
                     self._release(found)
@@ -257,6 +273,23 @@ class DeployLock:
         self.module.warn(f"Took over the stale deploy lock {self.path}, which {found.describe()}.")
         self._exit(True, found, lock, previous=found.lock)
 
+    def _extend(self, found: LockFile, seconds: int) -> None:
+        if not found.held_by(self.run_id):
+            now_held = found.describe() if found.exists else "is gone (released)"
+            self._fail(
+                f"Run {self.run_id} no longer holds the deploy lock {self.path}: it {now_held}. Another run may be "
+                "at work on this host: this run stops here.",
+                found,
+            )
+        wanted = self.now + datetime.timedelta(seconds=seconds)
+        current = found.expires_at()
+        if current is not None and current >= wanted:
+            self._exit(False, found, found.lock)
+        lock = extended_lock(found.lock, wanted)
+        if not self.module.check_mode:
+            replace_lock(self.path, lock)
+        self._exit(True, found, lock)
+
     def _release(self, found: LockFile) -> None:
         if not found.exists:
             self._exit(False, found, None)
@@ -280,6 +313,7 @@ def main() -> None:
             "holder": {"type": "str"},
             "playbook": {"type": "str"},
             "ttl_seconds": {"type": "int", "default": 3600},
+            "extend_seconds": {"type": "int"},
             "takeover": {"type": "bool", "default": False},
             "force": {"type": "bool", "default": False},
         },

@@ -97,6 +97,36 @@ def test_stale_lock_takeover(lock_path: Path) -> None:
     assert json.loads(lock_path.read_text())["run_id"] == "run-1"
 
 
+def test_extend_keeps_the_lock_of_its_run_for_a_long_step(lock_path: Path) -> None:
+    taken = run_module(deploy_lock.main, _args(lock_path, ttl_seconds=3600))
+    assert taken["changed"] and not taken.get("failed")
+    first = json.loads(lock_path.read_text())
+    # Already honoured long enough: nothing to write.
+    same = run_module(deploy_lock.main, _args(lock_path, extend_seconds=600))
+    assert same["changed"] is False and json.loads(lock_path.read_text()) == first
+    results = run_sequence(deploy_lock.main, _args(lock_path, extend_seconds=6 * 3600))
+    assert [result["changed"] for result in results][:2] == [True, True]
+    extended = json.loads(lock_path.read_text())
+    assert {key: extended[key] for key in ("holder", "run_id", "started_at")} == {key: first[key] for key in ("holder", "run_id", "started_at")}
+    assert extended["expires_at"] > first["expires_at"] and extended["ttl_seconds"] >= 6 * 3600
+
+
+@pytest.mark.parametrize("found", ["taken over", "released"])
+def test_extend_stops_a_run_that_lost_its_lock(lock_path: Path, found: str) -> None:
+    if found == "taken over":
+        lock_path.write_text(json.dumps(dict(STALE_LOCK, run_id="run-2", expires_at="2999-01-01T00:00:00Z")))
+    before = lock_path.read_text() if lock_path.exists() else None
+    result = run_module(deploy_lock.main, _args(lock_path, extend_seconds=600))
+    assert result["failed"] is True and "Run run-1 no longer holds the deploy lock" in result["msg"]
+    assert ("run-2" in result["msg"]) is (found == "taken over") and ("is gone" in result["msg"]) is (found == "released")
+    assert (lock_path.read_text() if lock_path.exists() else None) == before
+
+
+def test_extend_needs_state_present(lock_path: Path) -> None:
+    result = run_module(deploy_lock.main, _args(lock_path, state="absent", extend_seconds=600))
+    assert result["failed"] is True and "extend_seconds must be a positive number" in result["msg"]
+
+
 def test_takeover_never_replaces_a_live_lock(lock_path: Path) -> None:
     run_module(deploy_lock.main, _args(lock_path, "run-1"))
     result = run_module(deploy_lock.main, _args(lock_path, "run-2", takeover=True))
