@@ -110,6 +110,10 @@ class ConnectionParams:
         return kwargs
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]{0,19}$")
+_ENCODING_HINT = " (a password holding / : @ # or ? must be percent-encoded, / as %2F)"
+
+
 def _split_hosts(hostspec: str) -> tuple[str | None, str | None]:
     """Turn C(h1:5432,[::1]:5433) into libpq's C(host) and C(port) lists."""
     if not hostspec:
@@ -121,7 +125,7 @@ def _split_hosts(hostspec: str) -> tuple[str | None, str | None]:
         if item.startswith("["):
             closing = item.find("]")
             if closing < 0:
-                raise ConnectionSettingsError(f"the host {item!r} in {DATABASE_URL_KEY} has no closing bracket")
+                raise ConnectionSettingsError(f"a host in {DATABASE_URL_KEY} opens a bracket it does not close{_ENCODING_HINT}")
             host, rest = item[1:closing], item[closing + 1:]
             port = rest[1:] if rest.startswith(":") else ""
         elif item.count(":") == 1:
@@ -129,7 +133,8 @@ def _split_hosts(hostspec: str) -> tuple[str | None, str | None]:
         else:
             host, port = item, ""
         if port and not port.isdigit():
-            raise ConnectionSettingsError(f"the port {port!r} in {DATABASE_URL_KEY} is not a number")
+            # Never repeated: with an unencoded / in the password, this "port" is part of the password.
+            raise ConnectionSettingsError(f"the port in {DATABASE_URL_KEY} is not a number{_ENCODING_HINT}")
         hosts.append(host)
         ports.append(port)
     host_value = ",".join(hosts) or None
@@ -146,9 +151,9 @@ def parse_database_url(url: str) -> ConnectionParams:
     url = url.strip()
     scheme, separator, rest = url.partition("://")
     if not separator or scheme.lower() not in ("postgres", "postgresql"):
-        raise ConnectionSettingsError(
-            f"{DATABASE_URL_KEY} must start with postgresql:// or postgres://, got a value starting with {scheme[:12]!r}"
-        )
+        # The scheme is named only when it looks like one: without "://", the value could start with a password.
+        got = f"got the scheme {scheme!r}" if separator and _SCHEME.match(scheme) else "got a value without a URL scheme"
+        raise ConnectionSettingsError(f"{DATABASE_URL_KEY} must start with postgresql:// or postgres://, {got}")
     rest, _hash, _fragment = rest.partition("#")
     netloc_and_path, _question, query = rest.partition("?")
     netloc, _slash, path = netloc_and_path.partition("/")

@@ -80,17 +80,21 @@ def test_parse_database_url(url: str, expected: dict[str, t.Any]) -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("mysql://app:pw@localhost/app", "DATABASE_URL must start with postgresql:// or postgres://, got a value starting with 'mysql'"),
-        ("localhost:5432/app", "DATABASE_URL must start with postgresql:// or postgres://"),
-        ("postgresql://app:pw@localhost:port/app", "the port 'port' in DATABASE_URL is not a number"),
-        ("postgresql://app:pw@[::1/app", "has no closing bracket"),
+        ("mysql://app:pw@localhost/app", "DATABASE_URL must start with postgresql:// or postgres://, got the scheme 'mysql'"),
+        ("localhost:5432/app", "DATABASE_URL must start with postgresql:// or postgres://, got a value without a URL scheme"),
+        ("postgresql://app:pw@localhost:port/app", "the port in DATABASE_URL is not a number"),
+        ("postgresql://app:pw@[::1/app", "opens a bracket it does not close"),
+        # A password with an unencoded / ends the host part early: what follows "app:" looks like a port.
+        ("postgresql://app:pw/Tail-Of-Secret@localhost:5432/app", "percent-encoded, / as %2F"),
+        # No scheme: the value starts with the user and password, never repeated.
+        ("app:pw-Tail-Of-Secret@localhost/app", "got a value without a URL scheme"),
     ],
 )
 def test_parse_database_url_refuses(url: str, message: str) -> None:
     with pytest.raises(ConnectionSettingsError) as error:
         parse_database_url(url)
     assert message in str(error.value)
-    assert "pw" not in str(error.value)
+    assert "pw" not in str(error.value) and "Tail-Of-Secret" not in str(error.value)
 
 
 def test_params_repr_and_target_hide_the_password() -> None:

@@ -91,7 +91,7 @@ def test_database_url_argument_is_never_echoed(closed_port: int, migrations_dir:
     [
         ("NODE_ENV=production\n", "DATABASE_URL is not set in {env_file}"),
         ('DATABASE_URL="mysql://app:pw@localhost/app"\n',
-         "DATABASE_URL must start with postgresql:// or postgres://, got a value starting with 'mysql'"),
+         "DATABASE_URL must start with postgresql:// or postgres://, got the scheme 'mysql'"),
     ],
 )
 def test_unusable_env_file_fails_clearly(tmp_path: Path, migrations_dir: str, content: str, message: str) -> None:
