@@ -202,16 +202,23 @@ class ClientSession:
 
     def __enter__(self) -> ClientSession:
         self.directory = tempfile.mkdtemp(prefix="nekomorto-ops-pg-")
-        os.chmod(self.directory, 0o700)
-        if self.password:
-            descriptor = os.open(self.pgpass_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(pgpass_line(self.password))
-        if self.secret_options:
-            descriptor = os.open(self.service_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(service_file_text(self.secret_options))
+        try:
+            os.chmod(self.directory, 0o700)
+            if self.password:
+                self._write_private(self.pgpass_path, pgpass_line(self.password))
+            if self.secret_options:
+                self._write_private(self.service_path, service_file_text(self.secret_options))
+        except BaseException:
+            # __exit__ does not run when __enter__ fails: a password file written already must not stay.
+            self.__exit__()
+            raise
         return self
+
+    @staticmethod
+    def _write_private(path: str, text: str) -> None:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.directory:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -199,6 +200,14 @@ def test_client_session_keeps_the_other_secrets_in_a_private_service_file() -> N
         assert "K3y" not in "".join(environment.values())
     with ClientSession("pw") as client:
         assert "PGSERVICEFILE" not in client.environment()
+
+
+def test_client_session_leaves_nothing_when_a_secret_cannot_be_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(ToolError, match="line break"):
+        with ClientSession("pw", {"sslpassword": "two\nlines"}):
+            pass
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_client_environment_drops_stray_pg_variables(monkeypatch: pytest.MonkeyPatch) -> None:
