@@ -59,6 +59,20 @@ ensure_docker() {
   die "dockerd did not come up in 60 s; see $TESTBED_CACHE/dockerd.log"
 }
 
+# The scenarios' containers share the host's network and listen on fixed loopback ports (the demo on
+# 18080 and 56432, the scenarios and benchmarks on 38080-38399 and 55400-55499). Those lie in the
+# kernel's range of ephemeral ports: an outgoing connection of another test can hold one of them as its
+# local port when a service binds it (bind: address already in use). Reserving them keeps them out of
+# that range. Best effort: a host that does not let us change it only risks the rare collision.
+reserve_test_ports() {
+  local wanted=18080-18089,38080-38399,55400-55499,56432
+  [ "$(cat /proc/sys/net/ipv4/ip_local_reserved_ports 2>/dev/null)" = "$wanted" ] && return 0
+  if is_root && [ -w /proc/sys/net/ipv4/ip_local_reserved_ports ]; then
+    echo "$wanted" > /proc/sys/net/ipv4/ip_local_reserved_ports 2>/dev/null \
+      || log "could not reserve the test ports ($wanted); a rare port collision stays possible"
+  fi
+}
+
 # The Debian mirror this machine already uses, so that the offline bootstrap needs no new address.
 apt_mirror() {
   local uri
@@ -205,6 +219,7 @@ PY
 ensure_packages
 ensure_venv
 ensure_docker
+reserve_test_ports
 ensure_base_image
 ensure_host_image
 ensure_standin
