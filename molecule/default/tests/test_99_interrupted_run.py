@@ -53,8 +53,10 @@ def interrupted(app):
     live = app.file(f"{APP_ROOT}/current").linked_to
     served = served_version()
     journal = len(_journal(app))
+    # The build keeps the lock for its three commands' timeouts plus a margin: here TTL seconds from its start.
     run = testbed.start_playbook("playbooks/deploy.yml",
-                                 extra_vars={"app_version": TAG, "app_repo": REPO, "run_control_lock_ttl": TTL})
+                                 extra_vars={"app_version": TAG, "app_repo": REPO, "run_control_lock_ttl": TTL,
+                                             "release_command_timeout": TTL // 3, "run_control_extend_margin": 0})
     try:
         reached = testbed.wait_for(lambda: _building(app, release), timeout=240, interval=0.3)
     finally:
