@@ -27,6 +27,14 @@ BACKUP_ROOT = "/var/backups/nekomorto"
 DB_PASSWORD = "testbed-db-pw-7f3e9a41c2"
 SESSION_SECRET = "testbed-session-secret-3c5d8e1f9a7b2c4d6e8f0a1b"
 SECRETS = (DB_PASSWORD, SESSION_SECRET)
+# The scenario's app_env (molecule.yml), for a test that passes it with one variable more.
+APP_ENV = {
+    "NODE_ENV": "production",
+    "DATABASE_URL": f"postgresql://nekomorto_app:{DB_PASSWORD}@127.0.0.1:{DB_PORT}/nekomorto",
+    "SESSION_SECRET": SESSION_SECRET,
+    "APP_ORIGIN": APP_URL,
+    "GOOGLE_CLIENT_ID": "",
+}
 JSON_REASON = "Rollback para JSON nao e suportado"
 
 

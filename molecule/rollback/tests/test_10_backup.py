@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import (
+    APP_ENV,
     APP_URL,
     BACKUP_ROOT,
     DB_PASSWORD,
@@ -22,6 +23,9 @@ from conftest import (
 )
 
 import testbed
+
+# What the stand-in's npm run db:backup prints on its last line.
+SCRIPT_PRINTS = "public/uploads copy"
 
 
 def test_seed_rows_and_uploads(app, db):
@@ -44,10 +48,14 @@ def test_backup_is_taken_and_verified(app, db):
     golden_tables = table_checksums(db)
     golden_uploads = uploads_listing(app)
 
-    run = backup("-vvv", backup_app_script=True, backup_reason="before the v2 upgrade")
+    # A value the operator declared secret (app_env_secret_names) that npm run db:backup prints: masked in
+    # the output, even at -vvv, and in the manifest (test below).
+    run = backup("-vvv", backup_app_script=True, backup_reason="before the v2 upgrade",
+                 app_env={**APP_ENV, "SNAPSHOT_NOTE": SCRIPT_PRINTS}, app_env_secret_names=["SNAPSHOT_NOTE"])
     assert run.rc == 0, run.output[-3000:]
     assert_no_secret(run)
     assert DB_PASSWORD not in run.output
+    assert SCRIPT_PRINTS not in run.output
 
     new = sorted(set(backup_ids(app)) - set(before))
     assert len(new) == 1
@@ -84,7 +92,10 @@ def test_manifest_describes_the_backup(app, db):
     assert data["tools"]["pg_dump"].startswith("17.")
     assert {"dump", "uploads", "total"} <= set(data["durations_s"])
     assert data["app_snapshot"]["command"] == "npm run db:backup"
-    assert any("db:backup: wrote backups/backup-" in line for line in data["app_snapshot"]["output"])
+    output = data["app_snapshot"]["output"]
+    assert any("db:backup: wrote backups/backup-" in line for line in output)
+    assert any(line.strip().startswith("********: ") for line in output), output
+    assert not any(SCRIPT_PRINTS in line for line in output)
 
 
 def test_checksum_list_matches_the_live_uploads(app):

@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from conftest import (
+    APP_ENV,
     APP_ROOT,
     DB_PORT,
     assert_no_secret,
@@ -56,6 +57,23 @@ def test_database_stopped_fails_the_backup(app, db):
     finally:
         assert db.run("systemctl start postgresql@17-main").rc == 0
     assert testbed.wait_for(lambda: health().get("status") == "ok", timeout=60)
+
+
+def test_failing_app_script_fails_the_backup_and_its_output_is_masked(app):
+    """npm run db:backup (backup_app_script) cannot write its folder: the backup fails with the script's
+    last lines, a value declared secret masked in them."""
+    backups = f"{APP_ROOT}/shared/backups"
+    mode = app.file(backups).mode
+    assert app.run(f"chmod 0500 {backups}").rc == 0
+    try:
+        run = _failed_backup(app, "-vvv", backup_app_script=True,
+                             app_env={**APP_ENV, "SNAPSHOT_NOTE": "permission denied"},
+                             app_env_secret_names=["SNAPSHOT_NOTE"])
+    finally:
+        app.run(f"chmod {mode:o} {backups}")
+    assert "npm run db:backup exited with 1" in run.output
+    assert "db:backup: FAILED: EACCES: ********" in run.output
+    assert "permission denied" not in run.output
 
 
 @pytest.fixture
