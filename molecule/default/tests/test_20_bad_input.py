@@ -32,6 +32,11 @@ CASES = [
     pytest.param({"app_version": "v404"}, "app_version=v404", id="unknown-version"),
     pytest.param({"app_repo": "https://deploy:tok3n-in-url@127.0.0.1:1/app.git"}, "app_repo must not hold",
                  id="token-in-app-repo"),
+    # A strategy that cannot run was found at the switch: after the build and the migrations.
+    pytest.param({"app_version": "v2", "service_strategy": "bluegreen"}, "value of service_strategy must be one of",
+                 id="unknown-strategy"),
+    pytest.param({"app_version": "v2", "service_strategy": "blue_green"}, "blue_green needs an edge the collection manages",
+                 id="blue-green-without-edge"),
 ]
 
 

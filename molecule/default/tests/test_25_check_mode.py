@@ -16,6 +16,11 @@ def test_check_mode_predicts_the_deploy_and_changes_nothing(app, db):
     assert "Would apply 1 pending migration(s): 20260201000000_project_featured" in run.output
     assert "Would switch current from v1-" in run.output
     assert run.recap()["nekomorto-app1"]["changed"] > 0
+    # The last word says what a real run would leave, not that v2 serves.
+    said = " ".join(run.output.split())
+    assert "CHECK MODE, nothing was changed: nekomorto-app1 would serve v2-" in said, run.output[-3000:]
+    assert "migrations to apply: 20260201000000_project_featured." in said
+    assert "nekomorto-app1 serves v2-" not in said
     assert testbed.app_snapshot(app) == before
     assert testbed.psql(db, "SELECT migration_name FROM _prisma_migrations ORDER BY 1", port=DB_PORT) == migrations_before
     assert served_version() == "v1"

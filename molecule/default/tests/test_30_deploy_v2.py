@@ -111,6 +111,8 @@ def test_a_migration_edited_after_it_was_applied_stops_the_deploy_and_check_mode
         assert checked.rc != 0
         assert "Would build release v2-edited-" in said, checked.output[-3000:]
         assert f"The deploy would stop here: Applied migration(s) {EDITED} differ from the release's migration.sql" in said
+        assert "The live release, current and the database would stay as they are; release v2-edited-" in said
+        assert "would be built first and stay built, not live." in said
         assert testbed.app_snapshot(app) == before
 
         run = deploy("v2-edited", app_repo="/tmp/edited")
@@ -118,6 +120,11 @@ def test_a_migration_edited_after_it_was_applied_stops_the_deploy_and_check_mode
         assert run.rc != 0
         assert f"The deploy stops here: Applied migration(s) {EDITED} differ from the release's migration.sql" in said, \
             run.output[-3000:]
+        # What the stop leaves, said as it is: the release it built stays, nothing else changed.
+        assert "The live release, current and the database were not changed; release v2-edited-" in said
+        assert "stays built, not live" in said and "Nothing was changed" not in said
+        built = app.run(f"cat {APP_ROOT}/releases/v2-edited-*/.nekomorto-release.json").stdout
+        assert '"status": "built"' in built, built
         assert served_version() == "v2"
         assert app.file(f"{APP_ROOT}/current").linked_to == live
         assert not app.file(f"{APP_ROOT}/state/lock").exists

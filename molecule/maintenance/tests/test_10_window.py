@@ -71,7 +71,23 @@ def test_close_accepts_writes_again_on_every_app_host(apps):
 
 def test_closing_a_closed_window_changes_nothing(apps):
     pids = {name: host.run("systemctl show -p MainPID --value nekomorto").stdout for name, host in apps.items()}
+    checked = maintenance("--check", maintenance_state="closed")
+    assert checked.rc == 0, checked.output
+    assert said(checked, "A real run would change nothing: no window is open.")
     run = maintenance(maintenance_state="closed")
     assert run.rc == 0, run.output
     assert all(counters["changed"] == 0 for counters in run.recap().values()), run.output
+    assert said(run, "No window was open on nekomorto-mt-app1, nekomorto-mt-app2: nothing to close")
     assert pids == {name: host.run("systemctl show -p MainPID --value nekomorto").stdout for name, host in apps.items()}
+
+
+def test_strategy_that_cannot_run_is_refused_before_the_window(apps):
+    """Found later, it stopped the opening after the env files were rendered with the window on."""
+    before = {name: testbed.app_snapshot(host) for name, host in apps.items()}
+    run = maintenance(maintenance_state="open", service_strategy="blue_green")
+    assert run.rc != 0
+    assert said(run, "blue_green needs an edge the collection manages")
+    assert "Take the run lock" not in run.output
+    assert {name: testbed.app_snapshot(host) for name, host in apps.items()} == before
+    for url in HOSTS.values():
+        assert maintenance_mode(url) is False

@@ -113,6 +113,17 @@ def test_rollback_to_json_is_refused_at_once(app, db, request_vars):
     assert whole_state(app, db) == before
 
 
+def test_strategy_that_cannot_run_is_refused_before_the_lock(app, db):
+    """Found later, it stopped the rollback at the restart, after the database was restored."""
+    golden = recall()["golden_id"]
+    before = whole_state(app, db)
+    run = rollback(backup_id=golden, confirm_rollback=golden, service_strategy="blue_green")
+    assert run.rc != 0
+    assert "blue_green needs an edge the collection manages" in run.output
+    assert "Take the run lock" not in run.output
+    assert whole_state(app, db) == before
+
+
 @pytest.mark.parametrize("action", list(DAMAGED))
 def test_damaged_backup_is_refused_with_nothing_changed(app, db, damaged, action):
     backup_id, message = damaged[action]
