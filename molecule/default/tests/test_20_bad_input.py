@@ -37,6 +37,14 @@ CASES = [
                  id="unknown-strategy"),
     pytest.param({"app_version": "v2", "service_strategy": "blue_green"}, "blue_green needs an edge the collection manages",
                  id="blue-green-without-edge"),
+    # The health gate's settings were checked by the health role after the restart; the release's after the lock.
+    pytest.param({"app_version": "v2", "health_accepted_statuses": ["ok", "healthy"]},
+                 "value of health_accepted_statuses must be one or more of", id="bad-health-status"),
+    pytest.param({"app_version": "v2", "service_health_timeout": 0}, "service_health_timeout must be at least 1",
+                 id="zero-health-timeout"),
+    pytest.param({"app_version": "v2", "release_command_timeout": "30m"}, "release_command_timeout",
+                 id="timeout-not-a-number"),
+    pytest.param({"app_version": "v2", "deploy_serial": "abc"}, "deploy_serial must be", id="bad-deploy-serial"),
 ]
 
 

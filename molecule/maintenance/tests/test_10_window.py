@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import testbed
 from conftest import APP_ROOT, HOSTS, MARKER, journal, maintenance, maintenance_mode, marker, said
 
@@ -81,12 +83,19 @@ def test_closing_a_closed_window_changes_nothing(apps):
     assert pids == {name: host.run("systemctl show -p MainPID --value nekomorto").stdout for name, host in apps.items()}
 
 
-def test_strategy_that_cannot_run_is_refused_before_the_window(apps):
-    """Found later, it stopped the opening after the env files were rendered with the window on."""
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"service_strategy": "blue_green"}, "blue_green needs an edge the collection manages"),
+    ({"service_drain_timeout": "30s"}, "service_drain_timeout"),
+    ({"ops_task_timeout": 0}, "ops_task_timeout must be at least 1"),
+], ids=["blue-green-without-edge", "timeout-not-a-number", "zero-task-timeout"])
+def test_setting_that_cannot_work_is_refused_before_the_window(apps, setting, message):
+    """Found later, it stopped the opening after the env files were rendered with the window on (the strategy,
+    the drain timeout), or a task inside the open window (its timeout)."""
     before = {name: testbed.app_snapshot(host) for name, host in apps.items()}
-    run = maintenance(maintenance_state="open", service_strategy="blue_green")
+    run = maintenance(maintenance_task="uploads_reorganize", **setting)
     assert run.rc != 0
-    assert said(run, "blue_green needs an edge the collection manages")
+    assert said(run, message)
+    assert said(run, "Nothing was changed")
     assert "Take the run lock" not in run.output
     assert {name: testbed.app_snapshot(host) for name, host in apps.items()} == before
     for url in HOSTS.values():

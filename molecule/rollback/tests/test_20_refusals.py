@@ -113,13 +113,19 @@ def test_rollback_to_json_is_refused_at_once(app, db, request_vars):
     assert whole_state(app, db) == before
 
 
-def test_strategy_that_cannot_run_is_refused_before_the_lock(app, db):
-    """Found later, it stopped the rollback at the restart, after the database was restored."""
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"service_strategy": "blue_green"}, "blue_green needs an edge the collection manages"),
+    ({"service_drain_timeout": "30s"}, "service_drain_timeout"),
+    ({"health_request_timeout": 0}, "health_request_timeout must be at least 1"),
+], ids=["blue-green-without-edge", "timeout-not-a-number", "zero-health-timeout"])
+def test_setting_that_cannot_work_is_refused_before_the_lock(app, db, setting, message):
+    """Found later, it stopped the rollback inside its window, or at the restart after the database was restored."""
     golden = recall()["golden_id"]
     before = whole_state(app, db)
-    run = rollback(backup_id=golden, confirm_rollback=golden, service_strategy="blue_green")
+    run = rollback(backup_id=golden, confirm_rollback=golden, **setting)
     assert run.rc != 0
-    assert "blue_green needs an edge the collection manages" in run.output
+    assert message in run.output
+    assert "Nothing was changed" in run.output
     assert "Take the run lock" not in run.output
     assert whole_state(app, db) == before
 
