@@ -35,3 +35,19 @@ def test_out_of_rotation_and_back(edge, app2):
         assert "# rotation: in\n" in member(edge, host)
     assert {testbed.http(f"{EDGE_URL}/api/version").status for _attempt in range(9)} == {200}
     assert upstreams_logged(edge, 9) == {f"127.0.0.1:{APP1_PORT}", app2_live, f"127.0.0.1:{APP3_PORT}"}
+
+
+def test_values_nginx_would_refuse_are_refused_before_the_edge_changes(edge):
+    """Found by nginx -t only after the site file was written: the running nginx kept its configuration,
+    but its next start would have failed on the file."""
+    files = "find /etc/nginx -type f -print0 | sort -z | xargs -0 sha256sum"
+    before = edge.run(files).stdout
+    run = testbed.run_playbook("playbooks/edge.yml", extra_vars={
+        "edge_proxy_read_timeout": "60 s", "edge_client_max_body_size": "64mb", "edge_server_names": ["a b"]})
+    assert run.rc != 0
+    said = flat(run.output)
+    assert "edge_proxy_read_timeout must be an nginx time such as 10s, 500ms or 1m30s (got 60 s)" in said, run.output[-2000:]
+    assert "edge_client_max_body_size must be an nginx size such as 64m (got 64mb)" in said
+    assert "edge_server_names entries must be names without spaces" in said and "Nothing was changed" in said
+    assert edge.run(files).stdout == before
+    assert edge.run("nginx -t -q").rc == 0
