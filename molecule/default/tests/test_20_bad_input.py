@@ -45,6 +45,7 @@ CASES = [
     pytest.param({"app_version": "v2", "release_command_timeout": "30m"}, "release_command_timeout",
                  id="timeout-not-a-number"),
     pytest.param({"app_version": "v2", "deploy_serial": "abc"}, "deploy_serial must be", id="bad-deploy-serial"),
+    pytest.param({"app_version": ""}, "app_version (the tag, branch or commit to deploy", id="empty-version"),
 ]
 
 
