@@ -46,6 +46,8 @@ CASES = [
                  id="timeout-not-a-number"),
     pytest.param({"app_version": "v2", "deploy_serial": "abc"}, "deploy_serial must be", id="bad-deploy-serial"),
     pytest.param({"app_version": ""}, "app_version (the tag, branch or commit to deploy", id="empty-version"),
+    pytest.param({"app_version": "v2", "nodejs_source": "tarball", "nodejs_version": "18.20.0"}, "nodejs_min_version",
+                 id="runtime-older-than-the-minimum"),
 ]
 
 
