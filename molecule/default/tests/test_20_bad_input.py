@@ -44,6 +44,9 @@ CASES = [
                  id="zero-health-timeout"),
     pytest.param({"app_version": "v2", "release_command_timeout": "30m"}, "release_command_timeout",
                  id="timeout-not-a-number"),
+    # Written into the unit's Restart=, which systemd ignores with a warning in its journal.
+    pytest.param({"app_version": "v2", "service_restart": "sometimes"}, "value of service_restart must be one of",
+                 id="bad-restart-policy"),
     pytest.param({"app_version": "v2", "deploy_serial": "abc"}, "deploy_serial must be", id="bad-deploy-serial"),
     pytest.param({"app_version": ""}, "app_version (the tag, branch or commit to deploy", id="empty-version"),
     pytest.param({"app_version": "v2", "nodejs_source": "tarball", "nodejs_version": "18.20.0"}, "nodejs_min_version",

@@ -87,10 +87,13 @@ def test_closing_a_closed_window_changes_nothing(apps):
     ({"service_strategy": "blue_green"}, "blue_green needs an edge the collection manages"),
     ({"service_drain_timeout": "30s"}, "service_drain_timeout"),
     ({"ops_task_timeout": 0}, "ops_task_timeout must be at least 1"),
-], ids=["blue-green-without-edge", "timeout-not-a-number", "zero-task-timeout"])
+    ({"service_restart": "sometimes"}, "value of service_restart must be one of"),
+    ({"apply": "ture"}, 'apply must be true or false (or yes/no, on/off, 1/0; got "ture")'),
+], ids=["blue-green-without-edge", "timeout-not-a-number", "zero-task-timeout", "bad-restart-policy", "apply-typo"])
 def test_setting_that_cannot_work_is_refused_before_the_window(apps, setting, message):
     """Found later, it stopped the opening after the env files were rendered with the window on (the strategy,
-    the drain timeout), or a task inside the open window (its timeout)."""
+    the drain timeout), or a task inside the open window (its timeout). Unchecked, a restart policy systemd
+    ignores went into the unit, and apply=ture ran a dry-run in an open window."""
     before = {name: testbed.app_snapshot(host) for name, host in apps.items()}
     run = maintenance(maintenance_task="uploads_reorganize", **setting)
     assert run.rc != 0
@@ -100,3 +103,13 @@ def test_setting_that_cannot_work_is_refused_before_the_window(apps, setting, me
     assert {name: testbed.app_snapshot(host) for name, host in apps.items()} == before
     for url in HOSTS.values():
         assert maintenance_mode(url) is False
+
+
+def test_health_playbook_refuses_an_expectation_that_is_not_yes_or_no():
+    """expect_maintenance=maybe was read as false: the check passed while expecting nothing the operator asked."""
+    run = testbed.run_playbook("playbooks/health.yml", extra_vars={"expect_maintenance": "maybe"})
+    assert run.rc != 0
+    assert said(run, 'expect_maintenance must be true or false (or yes/no, on/off, 1/0; got "maybe")')
+    assert "Check health at" not in run.output
+    run = testbed.run_playbook("playbooks/health.yml", extra_vars={"expect_maintenance": "no"})
+    assert run.rc == 0, run.output

@@ -7,6 +7,18 @@ from conftest import journal, rbac, said, sql, table_checksums
 ROLES = "SELECT username, array_to_string(roles, ','), permissions_version FROM users ORDER BY id"
 
 
+def test_mistyped_apply_is_refused_not_read_as_a_dry_run(app1, db):
+    """apply=ture was read as false with only a warning: a dry-run ran where an apply was meant."""
+    rows = table_checksums(db)
+    runs = len(journal(app1))
+    run = rbac(apply="ture", backup_taken=True)
+    assert run.rc != 0
+    assert said(run, 'Invalid settings: apply must be true or false (or yes/no, on/off, 1/0; got "ture"). Nothing was changed.')
+    assert "Take the run lock" not in run.output
+    assert table_checksums(db) == rows
+    assert len(journal(app1)) == runs
+
+
 def test_dry_run_shows_the_plan_and_changes_nothing(app1, db):
     rows = table_checksums(db)
     audit = sql(db, "SELECT count(*) FROM audit_log")
