@@ -3,6 +3,10 @@ after the operator's `resolve`, the next good version deploys."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 import testbed
 from conftest import APP_ROOT, DB_PORT, deploy, migration_rows, served_version
 
@@ -34,10 +38,59 @@ def test_the_next_deploy_is_refused_in_preflight_until_resolved(app):
     assert testbed.app_snapshot(app) == before
 
 
+def resolve(*args: str, **extra_vars) -> testbed.PlaybookRun:
+    return testbed.run_playbook("playbooks/migrate_resolve.yml", *args, extra_vars=extra_vars)
+
+
+def journal(app) -> list[dict]:
+    return [json.loads(line) for line in app.file(f"{APP_ROOT}/state/journal.jsonl").content_string.splitlines()]
+
+
+def test_check_mode_says_what_resolve_would_mark_and_changes_nothing(app, db):
+    runs = len(journal(app))
+    checked = resolve("--check", migration=BAD, resolve="rolled-back")
+    said = " ".join(checked.output.split())
+    assert checked.rc == 0, checked.output[-3000:]
+    assert f"CHECK MODE, nothing was changed: {BAD} (failed, started" in said
+    assert "would be marked rolled-back, from /srv/nekomorto/releases/v3-bad-migration-" in said
+    assert "is now marked" not in said
+    assert migration_rows(db, BAD) == [[BAD, "f", "f"]]
+    assert len(journal(app)) == runs
+
+
+@pytest.mark.parametrize(("migration", "state"), [
+    ("20260101000000_init", "it is applied."),
+    ("20260301000000_project_tag", "it is not in the database, so it cannot be resolved as applied."),
+], ids=["applied-one", "typo"])
+def test_a_migration_that_is_not_the_failed_one_is_refused(app, db, migration, state):
+    """Prisma's own refusal (P3008) came as a raw npm error; naming an applied migration is most likely a
+    wrong name while another one is failed."""
+    run = resolve(migration=migration, resolve="applied")
+    said = " ".join(run.output.split())
+    assert run.rc != 0
+    assert f"{migration} is not a failed migration: {state}" in said, run.output[-3000:]
+    assert f"Failed migration(s) now: {BAD}: name that one (migration={BAD})." in said
+    assert "Nothing was changed." in said
+    assert "Resolve the migration as" not in run.output
+    assert migration_rows(db, BAD) == [[BAD, "f", "f"]]
+    last = journal(app)[-1]
+    assert (last["kind"], last["outcome"]) == ("migrate_resolve", "failed")
+    assert not app.file(f"{APP_ROOT}/state/lock").exists
+
+
 def test_resolve_then_deploy_the_corrected_version(app, db):
-    resolved = testbed.run_playbook("playbooks/migrate_resolve.yml",
-                                    extra_vars={"migration": BAD, "resolve": "rolled-back"})
+    resolved = resolve(migration=BAD, resolve="rolled-back")
     assert resolved.rc == 0, resolved.output[-3000:]
+    assert migration_rows(db, BAD) == [[BAD, "f", "t"]]
+    last = journal(app)[-1]
+    assert (last["kind"], last["outcome"], last["migration"], last["resolve"], last["resolved"]) == \
+        ("migrate_resolve", "success", BAD, "rolled-back", True)
+    # Prisma refuses a second resolve (P3008): the collection reads first and changes nothing.
+    again = resolve(migration=BAD, resolve="rolled-back")
+    assert again.rc == 0, again.output[-3000:]
+    assert f"Nothing to resolve: {BAD} is already marked rolled-back." in " ".join(again.output.split())
+    assert all(counters["changed"] == 0 for counters in again.recap().values()), again.output[-3000:]
+    assert journal(app)[-1]["resolved"] is False
     assert migration_rows(db, BAD) == [[BAD, "f", "t"]]
     run = deploy("v3")
     assert run.rc == 0, run.output[-3000:]
