@@ -106,7 +106,7 @@ def test_setting_that_cannot_work_is_refused_before_the_window(apps, setting, me
 
 
 def test_health_playbook_refuses_an_expectation_that_is_not_yes_or_no():
-    """expect_maintenance=maybe was read as false: the check passed while expecting nothing the operator asked."""
+    """expect_maintenance=maybe was read as false: the check ran expecting a closed window, which nobody asked for."""
     run = testbed.run_playbook("playbooks/health.yml", extra_vars={"expect_maintenance": "maybe"})
     assert run.rc != 0
     assert said(run, 'expect_maintenance must be true or false (or yes/no, on/off, 1/0; got "maybe")')
