@@ -46,6 +46,26 @@ def journal(app) -> list[dict]:
     return [json.loads(line) for line in app.file(f"{APP_ROOT}/state/journal.jsonl").content_string.splitlines()]
 
 
+@pytest.mark.parametrize(("request_vars", "said"), [
+    ({"migration": BAD}, "resolve is missing."),
+    ({"migration": BAD, "resolve": "rolledback"}, 'resolve must be rolled-back or applied (got "rolledback").'),
+    ({"migration": "../" + BAD, "resolve": "applied"}, f'migration is not a migration name (got "../{BAD}").'),
+], ids=["no-decision", "decision-typo", "bad-name"])
+def test_a_bad_resolve_request_is_refused_naming_the_playbook_variable(app, db, request_vars, said):
+    """The role's own name for the decision (migrate_resolve_as) meant nothing to the operator who typed
+    `-e resolve=...`: the refusal names the playbook's variables, before the lock."""
+    runs = len(journal(app))
+    run = resolve(**request_vars)
+    output = " ".join(run.output.split())
+    assert run.rc != 0
+    assert said in output, run.output[-3000:]
+    assert "Nothing was changed." in output
+    assert "migrate_resolve_as" not in output
+    assert migration_rows(db, BAD) == [[BAD, "f", "f"]]
+    assert len(journal(app)) == runs
+    assert not app.file(f"{APP_ROOT}/state/lock").exists
+
+
 def test_check_mode_says_what_resolve_would_mark_and_changes_nothing(app, db):
     runs = len(journal(app))
     checked = resolve("--check", migration=BAD, resolve="rolled-back")
