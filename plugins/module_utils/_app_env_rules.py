@@ -258,7 +258,8 @@ def check_data_source(name: str, value: str) -> list[str]:
 
 
 def _https_required(node_env: str | None) -> bool:
-    # `npm run start` forces production, so only an explicit non-production NODE_ENV relaxes the rule.
+    # Unset, the unit's NODE_ENV=production applies; an explicit non-production value reaches the app (the env
+    # file overrides the unit) and relaxes the app's own rule.
     return node_env not in ("staging", "development", "test")
 
 
@@ -288,8 +289,9 @@ def validate_environment(
         problems += check_node_env(node_env)
         if node_env in NODE_ENVS and node_env != "production":
             warnings.append(
-                f"NODE_ENV is {node_env!r}, not 'production': the server forces production through "
-                "'npm run start', but the scripts run with 'node --env-file=.env' see this value"
+                f"NODE_ENV is {node_env!r}, not 'production' (the runbook's value): the app runs with it, since "
+                "the env file overrides the unit's NODE_ENV=production (unlike 'npm run start'), so its production "
+                "checks are off; the scripts run with 'node --env-file=.env' see it too"
             )
 
     per_name: dict[str, t.Callable[[str], list[str]]] = {

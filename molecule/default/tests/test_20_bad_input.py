@@ -21,6 +21,8 @@ CASES = [
     pytest.param({"app_env": app_env(APP_ORIGIN="http://nekomata.moe")}, "APP_ORIGIN", id="http-origin-in-production"),
     pytest.param({"app_env": app_env(ADMIN_ORIGINS="admin.nekomata.moe")}, "ADMIN_ORIGINS", id="bad-admin-origins"),
     pytest.param({"app_env": app_env(MAINTENANCE_MODE="maybe")}, "MAINTENANCE_MODE", id="bad-maintenance-word"),
+    pytest.param({"app_env": app_env(MAINTENANCE_MODE="On")}, "MAINTENANCE_MODE to On: the maintenance window manages",
+                 id="maintenance-switched-on-in-app-env"),
     pytest.param({"app_env": app_env(DATA_SOURCE="json")}, "DATA_SOURCE", id="json-source"),
     pytest.param({"app_env": app_env(DUAL_WRITE_JSON="true")}, "DUAL_WRITE_JSON", id="dual-write"),
     pytest.param({"app_env": app_env(NODE_ENV=None)}, "NODE_ENV", id="missing-node-env"),
