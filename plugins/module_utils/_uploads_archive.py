@@ -222,6 +222,10 @@ def _add_member(archive: tarfile.TarFile, full: str, name: str, summary: Archive
                 summary.skipped.append(f"{name} (replaced while archiving)")
                 return
             info = archive.gettarinfo(arcname=name, fileobj=handle)
+            if info.type != tarfile.REGTYPE:
+                # A hard link to a file archived before: tarfile records a link member with no data, which the
+                # read-back refuses (only plain files are restored). Archived in full, as a plain file.
+                info.type, info.linkname, info.size = tarfile.REGTYPE, "", os.fstat(handle.fileno()).st_size
             reader = _HashingReader(handle)
             try:
                 archive.addfile(info, reader)

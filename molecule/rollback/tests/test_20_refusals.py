@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import BACKUP_ROOT, JSON_REASON, assert_no_secret, recall, rollback, whole_state
+from conftest import APP_ROOT, BACKUP_ROOT, JSON_REASON, UPLOADS, assert_no_secret, recall, rollback, whole_state
 
 # Runs on the app host: copies the golden backup under a new id (its manifest renamed to match), then
 # damages the copy the way `action` says, re-sealing the manifest when the damage must get past the
@@ -128,6 +128,25 @@ def test_setting_that_cannot_work_is_refused_before_the_lock(app, db, setting, m
     assert "Nothing was changed" in run.output
     assert "Take the run lock" not in run.output
     assert whole_state(app, db) == before
+
+
+def test_an_uploads_folder_that_is_a_link_is_refused_before_anything(app, db):
+    """The swap renames the live folder: it renamed the link away and moved the restored files onto this
+    host's disk, where the link no longer pointed (a mount point cannot be renamed at all)."""
+    golden = recall()["golden_id"]
+    elsewhere = f"{APP_ROOT}/shared/uploads-elsewhere"
+    assert app.run(f"mv -T {UPLOADS} {elsewhere} && ln -s {elsewhere} {UPLOADS}").rc == 0
+    try:
+        before = whole_state(app, db)
+        run = rollback(backup_id=golden, confirm_rollback=golden)
+        assert run.rc != 0
+        assert f"The uploads folder {UPLOADS} is a symbolic link" in run.output, run.output[-2500:]
+        assert "Nothing was touched" in run.output
+        assert "Open the maintenance window" not in run.output
+        assert whole_state(app, db) == before
+        assert app.file(UPLOADS).is_symlink
+    finally:
+        app.run(f"rm -f {UPLOADS} && mv -T {elsewhere} {UPLOADS}")
 
 
 @pytest.mark.parametrize("action", list(DAMAGED))

@@ -92,3 +92,17 @@ def test_rollback_is_journaled(app, rolled_back):
     assert entry["release_to"].startswith("v1-") and entry["release_from"].startswith("v2-")
     assert not app.file(f"{APP_ROOT}/state/lock").exists
     assert app.file(BACKUP_ROOT).mode == 0o700
+
+
+def test_an_uploads_folder_removed_by_hand_is_restored(app, rolled_back):
+    """The swap renamed the live folder first: with none there, the rollback failed after the database was
+    restored, leaving the window open. Without a safety backup (it cannot archive a missing folder)."""
+    golden = recall()["golden_id"]
+    assert app.run(f"rm -rf {APP_ROOT}/shared/public/uploads").rc == 0
+    run = rollback(backup_id=golden, confirm_rollback=golden, restore_safety_backup=False)
+    assert run.rc == 0, run.output[-4000:]
+    assert uploads_listing(app) == recall()["golden_uploads"]
+    assert "replaced uploads are kept" not in run.output
+    leftovers = app.run(f"ls -1a {APP_ROOT}/shared/public").stdout.split()
+    assert sorted(leftovers) == [".", "..", "uploads"]
+    assert health()["maintenanceMode"] is False

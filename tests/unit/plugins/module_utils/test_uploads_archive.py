@@ -111,6 +111,21 @@ def test_links_and_special_files_are_skipped(uploads: Path, tmp_path: Path) -> N
     assert summary.files == len(FILES)
 
 
+def test_hard_linked_files_are_archived_in_full_and_restore(uploads: Path, tmp_path: Path) -> None:
+    """tarfile records a second name of the same inode as a link member with no data: the archive
+    sealed, and its read-back (and so every rollback to it) refused the member."""
+    os.link(uploads / "legacy/big.bin", uploads / "projects/4/big-again.bin")
+    archive, checksums = tmp_path / "a.tar", tmp_path / "a.sha256"
+    summary = create_archive(str(uploads), str(archive), str(checksums))
+    assert summary.files == len(FILES) + 1
+    assert summary.checksums["projects/4/big-again.bin"] == hashlib.sha256(FILES["legacy/big.bin"]).hexdigest()
+    dest = tmp_path / "restored"
+    check = read_archive(str(archive), str(checksums), dest=str(dest), uid=os.getuid(), gid=os.getgid())
+    assert check.problems == [] and check.files == len(FILES) + 1
+    assert (dest / "projects/4/big-again.bin").read_bytes() == FILES["legacy/big.bin"]
+    assert (dest / "legacy/big.bin").read_bytes() == FILES["legacy/big.bin"]
+
+
 def test_gzip_archive_reads_back(uploads: Path, tmp_path: Path) -> None:
     create_archive(str(uploads), str(tmp_path / "a.tar.gz"), str(tmp_path / "a.sha256"), compression="gzip")
     check = read_archive(str(tmp_path / "a.tar.gz"), str(tmp_path / "a.sha256"))
