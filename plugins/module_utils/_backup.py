@@ -297,7 +297,12 @@ def plan_retention(
     plan = RetentionPlan()
     protected = set(protect)
     good = [check for check in newest_first(checks) if check.ok]
-    cutoff = now - datetime.timedelta(days=keep_days) if keep_days else None
+    cutoff = None
+    if keep_days:
+        try:
+            cutoff = now - datetime.timedelta(days=keep_days)
+        except OverflowError:  # further back than the calendar goes ("forever"): every backup is younger
+            cutoff = now.replace(year=1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     for index, check in enumerate(good):
         reasons = []
         if index == 0:

@@ -179,6 +179,7 @@ def _ok(days_old: float) -> BackupCheck:
         ([10, 20], 0, 1, [10]),
         ([0, 1], 5, 0, [0, 1]),
         ([], 2, 2, []),
+        ([0, 400, 36500], 1, 800_000, [0, 400, 36500]),  # days before year 1 meant "forever": no overflow
     ],
 )
 def test_plan_retention(ages: list[float], keep_last: int, keep_days: int, kept_ages: list[float]) -> None:
