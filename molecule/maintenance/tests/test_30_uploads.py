@@ -73,6 +73,7 @@ def test_reorganize_apply_moves_files_and_rewrites_references(app1, db):
     assert sql(db, "SELECT avatar_url FROM users WHERE username = 'admin'") == [["/uploads/users/avatar-admin.png"]]
     check = as_app_user(app1, "npm run --silent uploads:check-integrity")
     assert check.rc == 0, check.stdout
+    assert said(run, "checked: npm run --silent uploads:check-integrity -- --mode=fast passed")
     entry = [line for line in journal(app1) if line["kind"] == "ops_task"][-1]
     assert entry["mode"] == "apply"
     assert entry["changed"] is True
@@ -143,3 +144,32 @@ def test_generate_inventory_with_force_runs_over_existing_rows(apps, db):
         assert maintenance_mode(url) is False
         assert marker(apps[name]) is None
     assert journal(app1)[-1]["outcome"] == "failed"
+
+
+def test_a_reorganize_apply_whose_integrity_check_fails_keeps_the_window_open(apps, db):
+    """The app's own deploy runs uploads:check-integrity before it starts: an apply that leaves a referenced
+    file missing (or one still to reorganize) is not a success, and writes stay refused for the operator."""
+    app1 = apps["nekomorto-mt-app1"]
+    cover = sql(db, "SELECT cover_image FROM projects WHERE slug = 'projeto-cometa'")[0][0]
+    sql(db, "UPDATE projects SET cover_image = '/uploads/projects/gone.png' WHERE slug = 'projeto-cometa'")
+    try:
+        run = maintenance(maintenance_task="uploads_reorganize", apply=True, backup_taken=True)
+        assert run.rc != 0, run.output[-3000:]
+        assert said(run, "npm run --silent uploads:reorganize -- --apply ran on nekomorto-mt-app1 (exit 0), but the "
+                         "check after it, npm run --silent uploads:check-integrity -- --mode=fast, failed (exit 1)"), \
+            run.output[-3000:]
+        assert said(run, "ERROR missing file: /uploads/projects/gone.png")
+        for name, host in apps.items():
+            assert marker(host) is not None
+            assert maintenance_mode(HOSTS[name]) is True
+        entry = [line for line in journal(app1) if line["kind"] == "ops_task"][-1]
+        assert (entry["task"], entry["mode"], entry["outcome"]) == ("uploads_reorganize", "apply", "failed")
+        saved = app1.file(entry["output_file"]).content_string
+        assert "# then npm run --silent uploads:check-integrity -- --mode=fast, exit 1" in saved
+    finally:
+        sql(db, f"UPDATE projects SET cover_image = {'NULL' if cover == '' else repr(cover)} WHERE slug = 'projeto-cometa'")
+        closed = maintenance(maintenance_state="closed")
+    assert closed.rc == 0, closed.output[-3000:]
+    for name, host in apps.items():
+        assert marker(host) is None
+        assert maintenance_mode(HOSTS[name]) is False
