@@ -60,7 +60,8 @@ def test_a_bad_resolve_request_is_refused_naming_the_playbook_variable(app, db, 
     assert run.rc != 0
     assert said in output, run.output[-3000:]
     assert "Nothing was changed." in output
-    assert "migrate_resolve_as" not in output
+    # The role's argument check named its own option: "value of migrate_resolve_as must be one of: ...".
+    assert "value of migrate_resolve_as" not in output
     assert migration_rows(db, BAD) == [[BAD, "f", "f"]]
     assert len(journal(app)) == runs
     assert not app.file(f"{APP_ROOT}/state/lock").exists
