@@ -15,6 +15,8 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._http import HttpAns
 
 _HEALTH_FIELDS = ["status", "dataSource", "maintenanceMode", "checks", "summary"]
 _HEALTH_VALUES = {"dataSource": "db", "build.apiVersion": "v1"}
+# What every health answer carries (the app's contract): never cached, traceable, versioned.
+_HEALTH_HEADERS = {"Cache-Control": "no-store", "X-Request-Id": "", "X-API-Version": "v1"}
 
 # The checks of the app's `npm run api:smoke`, in its order.
 DEFAULT_CHECKS: list[dict[str, t.Any]] = [
@@ -24,11 +26,12 @@ DEFAULT_CHECKS: list[dict[str, t.Any]] = [
         "content_type": "json",
         "json_fields": ["ok", "status"],
         "json_equals": {"ok": True, "status": "ok", "build.apiVersion": "v1"},
+        "response_headers": _HEALTH_HEADERS,
     },
     {"name": "health ready", "path": "/api/health/ready", "content_type": "json", "json_fields": _HEALTH_FIELDS,
-     "json_equals": _HEALTH_VALUES},
+     "json_equals": _HEALTH_VALUES, "response_headers": _HEALTH_HEADERS},
     {"name": "health", "path": "/api/health", "content_type": "json", "json_fields": _HEALTH_FIELDS,
-     "json_equals": _HEALTH_VALUES},
+     "json_equals": _HEALTH_VALUES, "response_headers": _HEALTH_HEADERS},
     {
         "name": "API contract v1",
         "path": "/api/contracts/v1.json",
@@ -62,6 +65,7 @@ class SmokeCheck:
     json_equals: dict[str, t.Any] = field(default_factory=dict)
     body_contains: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
 
 
 def _statuses(value: t.Any, name: str) -> list[int]:
@@ -97,6 +101,7 @@ def build_check(raw: dict[str, t.Any]) -> SmokeCheck:
         json_equals=dict(raw.get("json_equals") or {}),
         body_contains=list(raw.get("body_contains") or []),
         headers=dict(raw.get("headers") or {}),
+        response_headers={str(key): "" if value is None else str(value) for key, value in (raw.get("response_headers") or {}).items()},
     )
 
 
@@ -136,6 +141,12 @@ def judge(check: SmokeCheck, answer: HttpAnswer) -> list[str]:
         problems.append(
             f"content type {json.dumps(answer.content_type or None)} does not contain {json.dumps(check.content_type)}"
         )
+    for name, needle in check.response_headers.items():
+        value = answer.headers.get(name.lower())
+        if value is None:
+            problems.append(f"no {name} header")
+        elif needle.lower() not in value.lower():
+            problems.append(f"{name} is {json.dumps(value)}, expected it to contain {json.dumps(needle)}")
     for needle in check.body_contains:
         if needle not in answer.text:
             problems.append(f"body does not contain {json.dumps(needle)}")

@@ -32,7 +32,9 @@ options:
       - When omitted, the app's smoke checks are used. C(/api/health/live) answers 200 JSON with C(ok=true),
         C(status=ok) and C(build.apiVersion=v1).
         C(/api/health/ready) and C(/api/health) answer 200 JSON with C(status), C(dataSource=db), C(maintenanceMode),
-        C(checks), C(summary) and C(build.apiVersion=v1). C(/api/contracts/v1.json) answers 200 JSON with C(version=v1) and C(endpoints).
+        C(checks), C(summary) and C(build.apiVersion=v1). The three health answers carry C(Cache-Control) with V(no-store),
+        an C(X-Request-Id) and C(X-API-Version) V(v1).
+        C(/api/contracts/v1.json) answers 200 JSON with C(version=v1) and C(endpoints).
         C(/sitemap.xml) contains C(<urlset). C(/rss.xml) and C(/projects/rss.xml) contain C(<rss).
         C(/) is HTML containing C(<html). C(/manifest.webmanifest) is JSON with C(name).
         C(/assets/__smoke_missing__.js) answers 404.
@@ -82,6 +84,12 @@ options:
       headers:
         description:
           - Headers of this request, added to (and overriding) O(headers).
+        type: dict
+        default: {}
+      response_headers:
+        description:
+          - Headers the answer must carry, each with a text its value must contain (case-insensitive), for example
+            C(Cache-Control) and V(no-store). An empty text only asks for the header.
         type: dict
         default: {}
 seealso:
@@ -215,6 +223,7 @@ def _argument_spec() -> dict[str, dict[str, t.Any]]:
             "json_equals": {"type": "dict", "default": {}},
             "body_contains": {"type": "list", "elements": "str", "default": []},
             "headers": {"type": "dict", "default": {}},
+            "response_headers": {"type": "dict", "default": {}},
         },
     }
     return spec

@@ -64,9 +64,11 @@ def test_has_path(path: str, present: bool) -> None:
     assert has_path(PAYLOAD, path) is present
 
 
-def _answer(status: int | None = 200, body: t.Any = None, content_type: str = "application/json", error: str | None = None) -> HttpAnswer:
+def _answer(status: int | None = 200, body: t.Any = None, content_type: str = "application/json", error: str | None = None,
+            headers: dict[str, str] | None = None) -> HttpAnswer:
     text = body if isinstance(body, str) else json.dumps(body)
-    return HttpAnswer(url="http://127.0.0.1/x", status=status, headers={"content-type": content_type}, text=text, error=error)
+    return HttpAnswer(url="http://127.0.0.1/x", status=status, headers={"content-type": content_type, **(headers or {})},
+                      text=text, error=error)
 
 
 @pytest.mark.parametrize(
@@ -86,6 +88,13 @@ def _answer(status: int | None = 200, body: t.Any = None, content_type: str = "a
         ({"path": "/", "json_equals": {"n": 1}}, _answer(200, {"n": 1.0}), []),
         ({"path": "/", "json_equals": {"v": "v1"}}, _answer(200, {}), ['JSON lacks v (expected "v1")']),
         ({"path": "/"}, _answer(None, "", "", error="connection failed: refused"), ["connection failed: refused"]),
+        ({"path": "/", "response_headers": {"Cache-Control": "No-Store", "X-Request-Id": ""}},
+         _answer(200, {}, headers={"cache-control": "private, no-store", "x-request-id": "r-1"}), []),
+        ({"path": "/", "response_headers": {"X-Request-Id": None}}, _answer(200, {}, headers={"x-request-id": ""}), []),
+        ({"path": "/", "response_headers": {"X-Request-Id": ""}}, _answer(200, {}), ["no X-Request-Id header"]),
+        ({"path": "/", "response_headers": {"Cache-Control": "no-store", "X-API-Version": "v1"}},
+         _answer(200, {}, headers={"cache-control": "max-age=60", "x-api-version": "v1"}),
+         ['Cache-Control is "max-age=60", expected it to contain "no-store"']),
     ],
 )
 def test_judge(raw: dict[str, t.Any], answer: HttpAnswer, problems: list[str]) -> None:
@@ -111,6 +120,9 @@ def test_default_checks_mirror_api_smoke() -> None:
     assert [check.path for check in checks] == [raw["path"] for raw in DEFAULT_CHECKS]
     assert [check.status for check in checks][-1] == [404]
     assert all(check.method == "GET" for check in checks)
+    # api:smoke's healthHeaders() on the three health answers, and on nothing else.
+    assert [check.path for check in checks if check.response_headers] == ["/api/health/live", "/api/health/ready", "/api/health"]
+    assert checks[0].response_headers == {"Cache-Control": "no-store", "X-Request-Id": "", "X-API-Version": "v1"}
     # build_check must not share the module-level lists with the checks it returns.
     checks[1].json_fields.append("extra")
     assert "extra" not in default_checks()[1].json_fields

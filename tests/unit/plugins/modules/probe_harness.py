@@ -115,7 +115,7 @@ class Reply:
     body: str | bytes = ""
     content_type: str = "application/json; charset=utf-8"
     delay: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | None] = field(default_factory=dict)
 
 
 def json_reply(payload: t.Any, status: int = 200, **kwargs: t.Any) -> Reply:
@@ -185,11 +185,12 @@ class StandInApp:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", reply.content_type)
                     self.send_header("Content-Length", str(len(body)))
-                    self.send_header("Cache-Control", "no-store")
-                    self.send_header("X-Request-Id", f"req-{len(app.requests)}")
-                    self.send_header("X-API-Version", "v1")
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
+                    # The app's headers on every answer; a reply's own replace them (None leaves one out).
+                    headers = {"Cache-Control": "no-store", "X-Request-Id": f"req-{len(app.requests)}",
+                               "X-API-Version": "v1", **reply.headers}
+                    for name, value in headers.items():
+                        if value is not None:
+                            self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):

@@ -98,6 +98,19 @@ def test_every_check_runs_and_failures_are_listed_with_reasons(app: StandInApp) 
     )
 
 
+def test_default_checks_want_the_health_headers(app: StandInApp) -> None:
+    app.routes["/api/health/live"] = json_reply(LIVE, headers={"Cache-Control": "public, max-age=30"})
+    app.routes["/api/health"] = json_reply(public_payload(HEALTHY), headers={"X-Request-Id": None, "X-API-Version": "v2"})
+    app.routes["/sitemap.xml"] = Reply(body="<urlset></urlset>", content_type="application/xml", headers={"X-Request-Id": None})
+    outcome = run_module(app_smoke.main, {"base_url": app.base_url})
+    assert outcome.failed
+    checks = _by_name(outcome.result)
+    assert outcome.result["failed_count"] == 2
+    assert checks["health live"]["problems"] == ['Cache-Control is "public, max-age=30", expected it to contain "no-store"']
+    assert checks["health"]["problems"] == ["no X-Request-Id header", 'X-API-Version is "v2", expected it to contain "v1"']
+    assert checks["sitemap"]["ok"] is True
+
+
 def test_json_field_and_value_assertions(app: StandInApp) -> None:
     app.routes["/api/contracts/v1.json"] = json_reply({"version": "v2"})
     app.routes["/manifest.webmanifest"] = Reply(body="{not json", content_type="application/manifest+json")
