@@ -283,17 +283,22 @@ def plan_retention(
     now: datetime.datetime,
     protect: t.Iterable[str] = (),
     incomplete_grace: datetime.timedelta = datetime.timedelta(0),
+    new_backups: int = 0,
 ) -> RetentionPlan:
     """Which backups a policy keeps: the newest C(keep_last) good ones, and/or those younger than
     C(keep_days) days (a backup meeting either rule stays); the newest good backup always stays.
+
+    C(new_backups) good backups newer than all of C(checks) are counted as if they were there (the plan of
+    a backup run in check mode, which takes none): they take the first places of C(keep_last) and the
+    newest of them is the newest good backup.
 
     Incomplete folders (no manifest: a run that failed or was killed) are removed once nothing in them
     changed for C(incomplete_grace): a younger one may be a backup still running (another run that took
     over a stale lock). Corrupt ones are never removed automatically: they are evidence, and an operator
     decides.
     """
-    if keep_last < 0 or keep_days < 0:
-        raise BackupError("keep_last and keep_days must be 0 or more")
+    if keep_last < 0 or keep_days < 0 or new_backups < 0:
+        raise BackupError("keep_last, keep_days and new_backups must be 0 or more")
     plan = RetentionPlan()
     protected = set(protect)
     good = [check for check in newest_first(checks) if check.ok]
@@ -303,7 +308,7 @@ def plan_retention(
             cutoff = now - datetime.timedelta(days=keep_days)
         except OverflowError:  # further back than the calendar goes ("forever"): every backup is younger
             cutoff = now.replace(year=1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-    for index, check in enumerate(good):
+    for index, check in enumerate(good, start=new_backups):
         reasons = []
         if index == 0:
             reasons.append("newest verified backup")

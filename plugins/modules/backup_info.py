@@ -55,6 +55,14 @@ options:
     type: list
     elements: str
     default: []
+  new_backups:
+    description:
+      - Verified backups about to be added, newer than every backup in O(path). The retention plans as if they were
+        there (they take the first places of O(keep_last), and the newest of them is the newest that counts).
+      - A backup run in check mode takes no backup and plans its retention with V(1), so that it lists what the real
+        run removes.
+    type: int
+    default: 0
   incomplete_grace_hours:
     description:
       - Retention removes a folder without a manifest (a backup that failed or was killed) once nothing in it
@@ -224,7 +232,7 @@ class BackupStore:
             try:
                 plan = plan_retention(
                     checks, self.params["keep_last"] or 0, self.params["keep_days"] or 0, utc_now(), self.params["protect"],
-                    datetime.timedelta(hours=self.params["incomplete_grace_hours"]),
+                    datetime.timedelta(hours=self.params["incomplete_grace_hours"]), self.params["new_backups"],
                 )
             except BackupError as exc:
                 self.module.fail_json(msg=str(exc), **result)
@@ -268,6 +276,7 @@ def main() -> None:
             "keep_last": {"type": "int"},
             "keep_days": {"type": "int"},
             "protect": {"type": "list", "elements": "str", "default": []},
+            "new_backups": {"type": "int", "default": 0},
             "incomplete_grace_hours": {"type": "int", "default": 24},
         },
         supports_check_mode=True,

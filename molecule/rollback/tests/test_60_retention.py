@@ -4,6 +4,8 @@ The combinations of both rules are covered by the unit tests of plan_retention (
 
 from __future__ import annotations
 
+import re
+
 from conftest import BACKUP_ROOT, backup, backup_ids, recall
 
 ROOT = "/var/backups/retention-test"
@@ -67,6 +69,19 @@ def test_keep_the_last_d_days(app):
     aged = _aged(app, 10, 4, 2, 1)
     new = _run(app, backup_keep_count=0, backup_keep_days=3)
     assert backup_ids(app, ROOT) == sorted([aged[2], aged[3], *new])
+
+
+def test_check_mode_lists_what_the_run_removes(app):
+    app.run(f"rm -rf {ROOT}")
+    aged = _aged(app, 4, 3, 2, 1)
+    check = backup("--check", backup_root=ROOT, backup_uploads=False, backup_keep_count=2, backup_keep_days=0)
+    assert check.rc == 0, check.output[-2500:]
+    assert backup_ids(app, ROOT) == sorted(aged)
+    would = sorted(re.findall(rf"changed: \[[^\]]+\] => \(item={ROOT}/(\w+)\)", check.output))
+    new = _run(app, backup_keep_count=2, backup_keep_days=0)
+    # The new backup is one of the last 2: the run keeps it and the newest aged one, and check mode said so.
+    assert backup_ids(app, ROOT) == sorted([aged[-1], *new])
+    assert would == sorted(aged[:-1])
 
 
 def test_both_rules_off_with_pruning_on_is_refused(app):

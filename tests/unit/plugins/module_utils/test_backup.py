@@ -190,6 +190,23 @@ def test_plan_retention(ages: list[float], keep_last: int, keep_days: int, kept_
     assert sorted(plan.remove) == sorted(set(check.id for check in checks) - set(kept))
 
 
+@pytest.mark.parametrize(
+    ("ages", "keep_last", "keep_days", "kept_ages"),
+    [
+        ([1, 2, 3, 4], 2, 0, [1]),        # the new backup takes one of the last 2
+        ([1, 2, 3], 1, 0, []),            # and is the newest verified backup: none of these stays for that
+        ([1, 3], 0, 2, [1]),              # the days rule is the same
+        ([1, 2], 3, 0, [1, 2]),
+    ],
+)
+def test_plan_retention_with_a_new_backup_coming(ages: list[float], keep_last: int, keep_days: int,
+                                                 kept_ages: list[float]) -> None:
+    checks = [_ok(age) for age in ages]
+    plan = plan_retention(checks, keep_last, keep_days, NOW, new_backups=1)
+    assert sorted(plan.keep) == sorted(_ok(age).id for age in kept_ages)
+    assert sorted(plan.remove) == sorted(set(check.id for check in checks) - set(plan.keep))
+
+
 def test_plan_retention_by_days() -> None:
     checks = [_ok(age) for age in (0, 1, 2.9, 3.1, 10)]
     plan = plan_retention(checks, 0, 3, NOW)
