@@ -269,6 +269,13 @@ def newest_first(checks: list[BackupCheck]) -> list[BackupCheck]:
     return sorted(checks, key=key, reverse=True)
 
 
+def dated_in_future(checks: list[BackupCheck], now: datetime.datetime,
+                    slack: datetime.timedelta = datetime.timedelta(minutes=5)) -> list[str]:
+    """Ids of the good backups created more than C(slack) after C(now): taken while the clock was ahead (or it
+    is behind now), they sort before the real latest one."""
+    return [check.id for check in checks if check.ok and (created := check.created()) is not None and created > now + slack]
+
+
 @dataclass
 class RetentionPlan:
     keep: dict[str, list[str]] = field(default_factory=dict)

@@ -182,6 +182,15 @@ retention:
       type: dict
   sample: {keep: {20261129T031000Z: [newest verified backup]}, remove: [/var/backups/nekomorto/20261101T031000Z],
            left_alone: {}}
+dated_in_future:
+  description:
+    - Ids of the backups that count whose C(created_at) is more than five minutes after the host's clock. The clock
+      was or is wrong, and the newest of them may not be the latest backup; a caller that takes the newest backup
+      should ask which one to use.
+  returned: always
+  type: list
+  elements: str
+  sample: [20990101T000000Z]
 ignored:
   description: Other entries of O(path), which are not backups.
   returned: always
@@ -203,6 +212,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._backup import (
     BackupError,
     backup_folders,
     check_backup,
+    dated_in_future,
     newest_first,
     plan_retention,
 )
@@ -226,6 +236,7 @@ class BackupStore:
             "selected": selected.summary() if selected else {},
             "manifest": (selected.manifest or {}) if selected and selected.ok else {},
             "retention": {"keep": {}, "remove": [], "left_alone": {}},
+            "dated_in_future": dated_in_future(checks, utc_now()),
             "ignored": ignored,
         }
         if self.params["keep_last"] is not None or self.params["keep_days"] is not None:

@@ -57,6 +57,8 @@ elif action == "tamper_member_resealed":
 elif action == "no_manifest":
     os.unlink(path)
     sys.exit(0)
+elif action == "dated_in_future":
+    manifest["created_at"] = target[:4] + "-" + target[4:6] + "-" + target[6:8] + "T00:00:00Z"
 with open(path, "w") as handle:
     json.dump(manifest, handle)
 """
@@ -128,6 +130,28 @@ def test_setting_that_cannot_work_is_refused_before_the_lock(app, db, setting, m
     assert "Nothing was changed" in run.output
     assert "Take the run lock" not in run.output
     assert whole_state(app, db) == before
+
+
+def test_a_backup_dated_in_the_future_is_not_taken_for_the_latest(app, db):
+    """Taken while the clock was ahead, it sorted before the real latest backup and was restored as the latest."""
+    golden, future = recall()["golden_id"], "20990101T000000Z"
+    made = app.run("python3 -c %s %s %s %s %s", _DAMAGE, BACKUP_ROOT, golden, future, "dated_in_future")
+    assert made.rc == 0, made.stderr
+    try:
+        before = whole_state(app, db)
+        run = rollback()
+        said = " ".join(run.output.split())
+        assert run.rc != 0
+        assert f"are dated after this host's clock ({future})" in said, run.output[-2500:]
+        assert "Name the backup to restore with backup_id=<id>" in said and "Nothing was touched" in said
+        assert "Rollback plan" not in said
+        assert whole_state(app, db) == before
+        # Named, it is a backup like any other.
+        run = rollback(backup_id=future)
+        assert "Rollback plan: restore backup " + future in run.output, run.output[-2500:]
+        assert whole_state(app, db) == before
+    finally:
+        app.run(f"rm -rf {BACKUP_ROOT}/{future}")
 
 
 def test_an_uploads_folder_that_is_a_link_is_refused_before_anything(app, db):

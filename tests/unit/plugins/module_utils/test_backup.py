@@ -25,6 +25,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._backup import (
     build_manifest,
     check_backup,
     checksum_files,
+    dated_in_future,
     list_files,
     manifest_problems,
     newest_first,
@@ -205,6 +206,13 @@ def test_plan_retention_with_a_new_backup_coming(ages: list[float], keep_last: i
     plan = plan_retention(checks, keep_last, keep_days, NOW, new_backups=1)
     assert sorted(plan.keep) == sorted(_ok(age).id for age in kept_ages)
     assert sorted(plan.remove) == sorted(set(check.id for check in checks) - set(plan.keep))
+
+
+def test_dated_in_future() -> None:
+    checks = [_ok(-1), _ok(-0.002), _ok(0), _ok(3),
+              BackupCheck(id="20990101T000000Z", path="", status=STATUS_CORRUPT, created_at="2099-01-01T00:00:00Z")]
+    # A day ahead counts; three minutes ahead is clock jitter; a corrupt one does not count anyway.
+    assert dated_in_future(checks, NOW) == [_ok(-1).id]
 
 
 def test_plan_retention_by_days() -> None:

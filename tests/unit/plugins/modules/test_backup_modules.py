@@ -152,6 +152,15 @@ def test_info_selects_the_newest_backup_that_verifies(tmp_path: Path) -> None:
                         "20261128T000000Z": "ok", "20261127T000000Z": "ok"}
     assert result["ignored"] == ["notes.txt"]
     assert result["retention"] == {"keep": {}, "remove": [], "left_alone": {}}
+    assert result["dated_in_future"] == []
+
+
+def test_info_names_the_backups_dated_in_the_future(tmp_path: Path) -> None:
+    _backup(tmp_path, "20261128T000000Z", "2026-11-28T00:00:00Z")
+    _backup(tmp_path, "20990101T000000Z", "2099-01-01T00:00:00Z")
+    result = run_module(backup_info.main, {"path": str(tmp_path), "checksums": False, "keep_last": 1}).result
+    assert result["dated_in_future"] == ["20990101T000000Z"]
+    assert result["selected"]["id"] == "20990101T000000Z"
 
 
 def test_info_keeps_an_incomplete_folder_written_to_recently(tmp_path: Path) -> None:
