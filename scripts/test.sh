@@ -80,7 +80,7 @@ molecule_parallel() {
         t0=$(cat "$logf" 2>/dev/null) || continue
         printf '    ... molecule:%s, %s min: %s\n' "$scenario" "$(( ($(date +%s) - t0) / 60 ))" \
           "$(sed 's/\x1b\[[0-9;]*m//g' "$logdir/molecule_$scenario.log" |
-             grep -a -E '➜|PASSED|FAILED|ERROR|^TASK|^PLAY' | tail -n 1 | tr -s ' ' | cut -c1-150)"
+             grep -a -E '➜|tests/test_|TASK \[|PLAY \[' | tail -n 1 | tr -s ' ' | cut -c1-150)"
       done
     done
   ) &
