@@ -84,6 +84,18 @@ def test_check_mode_lists_what_the_run_removes(app):
     assert would == sorted(aged[:-1])
 
 
+def test_a_backup_dated_in_the_future_is_kept_and_reported(app):
+    app.run(f"rm -rf {ROOT}")
+    aged = _aged(app, 2, 1, -400)  # the last one taken while the clock was more than a year ahead
+    new = _run(app, backup_keep_count=2, backup_keep_days=0)
+    # It sorts first (kept as the newest), the new backup is the second of the last 2.
+    assert backup_ids(app, ROOT) == sorted([aged[-1], *new])
+    run = backup("--check", backup_root=ROOT, backup_uploads=False, backup_keep_count=2, backup_keep_days=0)
+    said = " ".join(run.output.split())
+    assert run.rc == 0, run.output[-2500:]
+    assert f"are dated after nekomorto-rb-app1's clock: {aged[-1]}. The clock was or is wrong." in said
+
+
 def test_both_rules_off_with_pruning_on_is_refused(app):
     # It would keep only the newest backup (plan_retention's unit tests show that rule).
     before = backup_ids(app, ROOT)
