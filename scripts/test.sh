@@ -36,6 +36,11 @@ finish() {
   exit "$rc"
 }
 
+# One line of the summary: a stage's name, ok or FAILED by its exit code, the seconds since it started.
+record() {
+  summary+=("$(printf '%-28s %-6s %4ss' "$1" "$([ "$2" -eq 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - $3 ))")")
+}
+
 run_stage() {
   local name=$1; shift
   local t0 rc
@@ -44,7 +49,7 @@ run_stage() {
   local logf="$logdir/${name//[^A-Za-z0-9_-]/_}.log"
   "$@" 2>&1 | tee "$logf"; rc=${PIPESTATUS[0]}
   [ "$rc" -eq 0 ] || failed_log=$logf
-  summary+=("$(printf '%-28s %-6s %4ss' "$name" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - t0 ))")")
+  record "$name" "$rc" "$t0"
   [ "$rc" -eq 0 ] || finish 1
 }
 
@@ -90,9 +95,8 @@ molecule_parallel() {
     done_name=${name_of[$pid]}; unset "name_of[$pid]"; running=$(( running - 1 ))
     logf="$logdir/molecule_$done_name.log"
     rm -f "$logdir/molecule_$done_name.running"
-    summary+=("$(printf '%-28s %-6s %4ss' "molecule:$done_name" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" \
-      "$(( $(date +%s) - t0_of[$done_name] ))")")
-    log "molecule:$done_name $([ "$rc" -eq 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - t0_of[$done_name] ))s"
+    record "molecule:$done_name" "$rc" "${t0_of[$done_name]}"
+    log "${summary[-1]}"
     if [ "$rc" -ne 0 ]; then
       printf -- '---- the end of molecule:%s (full log: %s) ----\n' "$done_name" "$logf"
       tail -n 150 "$logf"

@@ -229,6 +229,7 @@ class BackupStore:
         folders, ignored = backup_folders(self.root)
         checks = newest_first([check_backup(folder, checksums=False) for folder in folders])
         selected = self._select(checks)
+        now = utc_now()
         result: dict[str, t.Any] = {
             "changed": False,
             "exists": os.path.isdir(self.root),
@@ -236,13 +237,13 @@ class BackupStore:
             "selected": selected.summary() if selected else {},
             "manifest": (selected.manifest or {}) if selected and selected.ok else {},
             "retention": {"keep": {}, "remove": [], "left_alone": {}},
-            "dated_in_future": dated_in_future(checks, utc_now()),
+            "dated_in_future": dated_in_future(checks, now),
             "ignored": ignored,
         }
         if self.params["keep_last"] is not None or self.params["keep_days"] is not None:
             try:
                 plan = plan_retention(
-                    checks, self.params["keep_last"] or 0, self.params["keep_days"] or 0, utc_now(), self.params["protect"],
+                    checks, self.params["keep_last"] or 0, self.params["keep_days"] or 0, now, self.params["protect"],
                     datetime.timedelta(hours=self.params["incomplete_grace_hours"]), self.params["new_backups"],
                 )
             except BackupError as exc:
