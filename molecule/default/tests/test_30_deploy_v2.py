@@ -91,10 +91,11 @@ def test_check_mode_predicts_the_stop_on_a_release_older_than_the_schema(app):
 EDITED = "20260101000000_init"
 
 
-def test_a_migration_edited_after_it_was_applied_stops_the_deploy_and_check_mode_says_so(app):
+def test_a_migration_edited_after_it_was_applied_stops_the_deploy_before_the_build(app):
     """A commit that edits v1's applied init migration: check mode reads the commit's migrations from the
-    mirror (the release is not built) and predicts the stop; the deploy builds the release and stops before
-    migrating, v2 serving."""
+    mirror (the release is not built) and predicts the stop; the deploy stops once the commit is exported,
+    before `npm ci` and the build, v2 serving. With the early check off, the same stop comes after the
+    build, which stays built."""
     made = app.run(
         "rm -rf /tmp/edited && runuser -u nekomorto -- sh -ec '"
         "git clone -q %s/repo.git /tmp/edited && cd /tmp/edited && git checkout -q v2 && "
@@ -104,6 +105,7 @@ def test_a_migration_edited_after_it_was_applied_stops_the_deploy_and_check_mode
     )
     assert made.rc == 0, made.stderr
     live = app.file(f"{APP_ROOT}/current").linked_to
+    stop = f"The deploy stops here: Applied migration(s) {EDITED} differ from the release's migration.sql"
     try:
         before = testbed.app_snapshot(app)
         checked = deploy("v2-edited", "--check", app_repo="/tmp/edited")
@@ -112,14 +114,27 @@ def test_a_migration_edited_after_it_was_applied_stops_the_deploy_and_check_mode
         assert "Would build release v2-edited-" in said, checked.output[-3000:]
         assert f"The deploy would stop here: Applied migration(s) {EDITED} differ from the release's migration.sql" in said
         assert "The live release, current and the database would stay as they are; release v2-edited-" in said
-        assert "would be built first and stay built, not live." in said
+        assert "would not be built." in said
         assert testbed.app_snapshot(app) == before
 
         run = deploy("v2-edited", app_repo="/tmp/edited")
         said = " ".join(run.output.split())
         assert run.rc != 0
-        assert f"The deploy stops here: Applied migration(s) {EDITED} differ from the release's migration.sql" in said, \
-            run.output[-3000:]
+        assert stop in said, run.output[-3000:]
+        assert "The live release, current and the database were not changed; release v2-edited-" in said
+        assert "was not built (marked failed" in said and "Nothing was changed" not in said
+        refused = app.run(f"cat {APP_ROOT}/releases/v2-edited-*/.nekomorto-release.json").stdout
+        assert '"status": "failed"' in refused, refused
+        # Stopped before `npm ci`: the exported source has no node_modules.
+        assert app.run(f"ls -d {APP_ROOT}/releases/v2-edited-*/node_modules").rc != 0
+        assert served_version() == "v2"
+        assert app.file(f"{APP_ROOT}/current").linked_to == live
+        assert not app.file(f"{APP_ROOT}/state/lock").exists
+
+        late = deploy("v2-edited", app_repo="/tmp/edited", release_check_migrations=False)
+        said = " ".join(late.output.split())
+        assert late.rc != 0
+        assert stop in said, late.output[-3000:]
         # What the stop leaves, said as it is: the release it built stays, nothing else changed.
         assert "The live release, current and the database were not changed; release v2-edited-" in said
         assert "stays built, not live" in said and "Nothing was changed" not in said
