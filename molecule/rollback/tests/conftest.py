@@ -134,6 +134,11 @@ def backup_ids(app, root: str = BACKUP_ROOT) -> list[str]:
     return sorted(line for line in result.stdout.splitlines() if line)
 
 
+def async_job_files(app) -> list[str]:
+    """Result files of Ansible's background jobs on the host (the backup archives the uploads in one)."""
+    return sorted(app.run("ls -1A /root/.ansible_async 2>/dev/null").stdout.split())
+
+
 def manifest(app, backup_id: str, root: str = BACKUP_ROOT) -> dict:
     return json.loads(app.file(f"{root}/{backup_id}/manifest.json").content_string)
 

@@ -11,6 +11,7 @@ from conftest import (
     applied_migrations,
     as_app_user,
     assert_no_secret,
+    async_job_files,
     backup,
     backup_ids,
     journal,
@@ -69,6 +70,8 @@ def test_backup_is_taken_and_verified(app, db):
         item = app.file(f"{BACKUP_ROOT}/{backup_id}/{name}")
         assert item.is_file and item.mode == 0o600, name
     assert app.file(BACKUP_ROOT).mode == 0o700
+    # The uploads are archived in the background beside the dump: its job's result file is not left behind.
+    assert async_job_files(app) == []
 
 
 def test_manifest_describes_the_backup(app, db):

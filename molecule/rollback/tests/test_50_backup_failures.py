@@ -11,6 +11,7 @@ from conftest import (
     APP_ROOT,
     DB_PORT,
     assert_no_secret,
+    async_job_files,
     backup,
     backup_ids,
     backup_tree,
@@ -35,6 +36,9 @@ def _failed_backup(app, *args, **extra_vars):
     entry = journal(app)[-1]
     assert entry["kind"] == "backup" and entry["outcome"] == "failed"
     assert not app.file(f"{APP_ROOT}/state/lock").exists
+    # The background uploads archive ended before the folder went, and left no job file.
+    assert async_job_files(app) == []
+    assert app.run("pgrep -f 'AnsiballZ_uploads_archiv[e]'").rc != 0
     return run
 
 
