@@ -36,9 +36,12 @@ def _failed_backup(app, *args, **extra_vars):
     entry = journal(app)[-1]
     assert entry["kind"] == "backup" and entry["outcome"] == "failed"
     assert not app.file(f"{APP_ROOT}/state/lock").exists
-    # The background uploads archive ended before the folder went, and left no job file.
+    # The background uploads archive ended before the folder went and left no job file; once Ansible's
+    # watchdog of the job is gone too (it looks every few seconds), nothing came back in the backups.
     assert async_job_files(app) == []
-    assert app.run("pgrep -f 'AnsiballZ_uploads_archiv[e]'").rc != 0
+    assert app.run("for i in $(seq 1 40); do pgrep -f 'AnsiballZ_uploads_archiv[e]' || exit 0; sleep 0.5; done;"
+                   " exit 1").rc == 0
+    assert backup_tree(app) == before_tree
     return run
 
 
