@@ -35,6 +35,15 @@ options:
       - Also count the rows of every table of the schema, exactly, with a C(SELECT count) that reads whole tables.
     type: bool
     default: false
+  migrations:
+    description:
+      - Also read Prisma's migration history (C(_prisma_migrations)) in the same session, without a local
+        C(prisma/migrations) folder to compare with, and report the applied and the failed migrations with the
+        C(prisma migrate resolve) choices for each failed one. The deploy's preflight stops on a failed migration
+        with it, in the one connection that checks the credentials.
+      - M(nekomorto.ops.prisma_migrations_info) also compares the history with a release's folder.
+    type: bool
+    default: false
 seealso:
   - module: nekomorto.ops.prisma_migrations_info
     description: Migration state of the same database.
@@ -119,6 +128,27 @@ row_counts:
   returned: always
   type: dict
   sample: {"_prisma_migrations": 17, "posts": 412, "user_sessions": 35}
+migrations:
+  description: Prisma's migration history; V(null) unless O(migrations=true).
+  returned: always
+  type: dict
+  contains:
+    table_exists:
+      description: Whether C(_prisma_migrations) exists (false on a database Prisma has never migrated).
+      type: bool
+    applied:
+      description: Names of the migrations applied and not rolled back, in the order they ran.
+      type: list
+      elements: str
+    failed_migrations:
+      description: Migrations started and never finished nor rolled back, as RV(nekomorto.ops.prisma_migrations_info#module:failed_migrations).
+      type: list
+      elements: dict
+    resolve_hints:
+      description: For each failed migration, the two C(prisma migrate resolve) commands and when each applies.
+      type: list
+      elements: str
+  sample: {"table_exists": true, "applied": ["20250101000000_init"], "failed_migrations": [], "resolve_hints": []}
 queries:
   description: The SQL statements the module ran.
   returned: always
@@ -144,6 +174,11 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._postgres import (
     connection_argument_spec,
     connection_params_from_module_params,
 )
+from ansible_collections.nekomorto.ops.plugins.module_utils._prisma import (
+    compare_migrations,
+    read_migration_records,
+    resolve_hints,
+)
 
 APPLICATION_NAME = "nekomorto.ops.app_database_info"
 
@@ -153,6 +188,7 @@ def _argument_spec() -> dict[str, dict[str, t.Any]]:
     spec.update(
         session_table={"type": "str", "default": "user_sessions"},
         row_counts={"type": "bool", "default": False},
+        migrations={"type": "bool", "default": False},
     )
     return spec
 
@@ -168,6 +204,7 @@ def _empty_result(session_table: str) -> dict[str, t.Any]:
         "session_table": session_table,
         "session_table_exists": False,
         "row_counts": None,
+        "migrations": None,
         "queries": [],
     }
 
@@ -177,7 +214,18 @@ def major_version(server_version_num: int) -> int:
     return server_version_num // 10000
 
 
-def describe(session: PostgresSession, session_table: str, row_counts: bool) -> dict[str, t.Any]:
+def migration_history(session: PostgresSession) -> dict[str, t.Any]:
+    """The applied and the failed migrations, with the resolve choices, read through an open session."""
+    state = compare_migrations(None, read_migration_records(session))
+    return {
+        "table_exists": state.table_exists,
+        "applied": state.applied,
+        "failed_migrations": state.failed_migrations,
+        "resolve_hints": resolve_hints(state),
+    }
+
+
+def describe(session: PostgresSession, session_table: str, row_counts: bool, migrations: bool = False) -> dict[str, t.Any]:
     """Everything the module reports, read through an open session."""
     database, user, version, version_num, size = session.execute(
         "SELECT current_database(), current_user, current_setting('server_version'),"
@@ -190,6 +238,7 @@ def describe(session: PostgresSession, session_table: str, row_counts: bool) -> 
         "database_size_bytes": int(size),
         "session_table_exists": session.relation_exists(session_table),
         "row_counts": None,
+        "migrations": migration_history(session) if migrations else None,
     }
     if row_counts:
         tables = session.execute(
@@ -229,7 +278,9 @@ class DatabaseProbe:
         session = PostgresSession(params, self.module.params["connect_timeout"], APPLICATION_NAME)
         try:
             session.open()
-            self.result.update(describe(session, self.module.params["session_table"], self.module.params["row_counts"]))
+            self.result.update(describe(
+                session, self.module.params["session_table"], self.module.params["row_counts"], self.module.params["migrations"]
+            ))
         except (DatabaseConnectError, DatabaseQueryError) as exc:
             self.result["queries"] = session.queries
             self.fail(str(exc))

@@ -110,3 +110,19 @@ def test_redeploying_the_live_version_changes_and_restarts_nothing(app):
     assert run.recap()["nekomorto-app1"]["changed"] == 0
     assert "already live: nothing restarted" in run.output
     assert app.run("systemctl show -p MainPID --value nekomorto").stdout.strip() == pid_before
+
+
+def test_a_drifted_app_user_is_put_back_and_an_unchanged_one_is_left_alone(app):
+    # The user and group modules run only when the read finds them missing or different.
+    app.run_test("usermod -s /bin/bash nekomorto")
+    run = deploy("v1", "-e", "migrate_backup_before=false")
+    assert run.rc == 0, run.output[-3000:]
+    assert run.recap()["nekomorto-app1"]["changed"] == 1
+    assert "changed: [nekomorto-app1]" in run.output.split("Host | Create the app user")[1].split("TASK")[0]
+    entry = app.run("getent passwd nekomorto").stdout.strip().split(":")
+    assert entry[5:] == [APP_ROOT, "/usr/sbin/nologin"]
+    assert entry[3] == app.run("getent group nekomorto").stdout.strip().split(":")[2]
+    again = deploy("v1", "-e", "migrate_backup_before=false")
+    assert again.rc == 0, again.output[-3000:]
+    assert again.recap()["nekomorto-app1"]["changed"] == 0
+    assert "skipping: [nekomorto-app1]" in again.output.split("Host | Create the app user")[1].split("TASK")[0]

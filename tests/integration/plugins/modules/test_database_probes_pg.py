@@ -346,6 +346,30 @@ def test_database_side_only_for_a_preflight(fresh_schema: Sandbox, tmp_path: Pat
     assert (result["local"], result["pending"], result["modified"], result["missing_locally"]) == ([], [], [], [])
 
 
+def test_database_info_reads_the_migration_history_in_the_same_session(fresh_schema: Sandbox, tmp_path: Path) -> None:
+    box = fresh_schema
+    env_file = box.env_file(tmp_path)
+    never_migrated = run_module(app_database_info.main, {"env_file": env_file, "migrations": True})
+    assert not never_migrated.failed, never_migrated.result.get("msg")
+    assert never_migrated.result["migrations"] == {"table_exists": False, "applied": [], "failed_migrations": [], "resolve_hints": []}
+
+    box.sql(PRISMA_MIGRATIONS_DDL.format(schema="public"), as_app=True)
+    _record(box, "20260101000000_init", SCRIPTS["20260101000000_init"], 0)
+    _record(box, "20260201000000_user_sessions", SCRIPTS["20260201000000_user_sessions"], 1, finished=False, logs="ERROR: boom")
+    outcome = run_module(app_database_info.main, {"env_file": env_file, "migrations": True})
+    assert not outcome.failed, outcome.result.get("msg")
+    history = outcome.result["migrations"]
+    assert history["table_exists"] is True
+    assert history["applied"] == ["20260101000000_init"]
+    assert [(entry["name"], entry["logs"]) for entry in history["failed_migrations"]] == [("20260201000000_user_sessions", "ERROR: boom")]
+    assert [hint.split(":")[0] for hint in history["resolve_hints"]] == ["20260201000000_user_sessions"] * 2
+    assert "--rolled-back 20260201000000_user_sessions" in history["resolve_hints"][0]
+    assert "--applied 20260201000000_user_sessions" in history["resolve_hints"][1]
+    # Read in the session that checked the credentials, after it.
+    assert any(query.startswith("SELECT migration_name") for query in outcome.result["queries"][1:])
+    assert run_module(app_database_info.main, {"env_file": env_file}).result["migrations"] is None
+
+
 def test_pending_and_rolled_back_in_a_url_schema(fresh_schema: Sandbox, tmp_path: Path) -> None:
     box = fresh_schema
     box.sql(PRISMA_MIGRATIONS_DDL.format(schema="app"), as_app=True)
