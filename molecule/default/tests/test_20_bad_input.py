@@ -50,6 +50,8 @@ CASES = [
     pytest.param({"app_version": "v2", "service_restart": "sometimes"}, "value of service_restart must be one of",
                  id="bad-restart-policy"),
     pytest.param({"app_version": "v2", "deploy_serial": "abc"}, "deploy_serial must be", id="bad-deploy-serial"),
+    pytest.param({"app_version": "v2", "app_root": "/srv/nekomorto/"}, "app_root an absolute path other than /, without a trailing",
+                 id="app-root-trailing-slash"),
     pytest.param({"app_version": ""}, "app_version (the tag, branch or commit to deploy", id="empty-version"),
     pytest.param({"app_version": "v2", "nodejs_source": "tarball", "nodejs_version": "18.20.0"}, "nodejs_min_version",
                  id="runtime-older-than-the-minimum"),
