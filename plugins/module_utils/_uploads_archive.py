@@ -155,9 +155,21 @@ def _write_private(path: str) -> t.BinaryIO:
     return os.fdopen(descriptor, "wb")
 
 
-def _walk(source: str) -> t.Iterator[tuple[str, str]]:
-    """(full path, archive name) of everything under source, folders before their content, sorted."""
-    for root, dirs, files in os.walk(source):
+def _walk(source: str, summary: ArchiveSummary) -> t.Iterator[tuple[str, str]]:
+    """(full path, archive name) of everything under source, folders before their content, sorted.
+
+    A folder that cannot be listed is never passed over in silence: one removed or renamed while archiving
+    is listed in the skipped entries (its files are not in the archive), any other error stops the archive.
+    """
+
+    def unreadable(error: OSError) -> None:
+        name = os.path.relpath(error.filename, source).replace(os.sep, "/") if error.filename else "."
+        if isinstance(error, FileNotFoundError):
+            summary.skipped.append(f"{name}/ (folder removed or renamed while archiving, its files not archived)")
+            return
+        raise ArchiveError(f"cannot read the folder {name} ({error.strerror or error}): nothing was archived")
+
+    for root, dirs, files in os.walk(source, onerror=unreadable):
         dirs.sort()
         for name in dirs + sorted(files):
             full = os.path.join(root, name)
@@ -178,7 +190,7 @@ def create_archive(source: str, archive_path: str, list_path: str, compression: 
         with _write_private(partial_archive) as output:
             writer = _HashingWriter(output)
             with tarfile.open(fileobj=writer, mode=f"w|{COMPRESSION_MODES[compression]}", format=tarfile.PAX_FORMAT) as archive:
-                for full, name in _walk(source):
+                for full, name in _walk(source, summary):
                     _add_member(archive, full, name, summary)
             output.flush()
             os.fsync(output.fileno())
@@ -226,11 +238,17 @@ def _add_member(archive: tarfile.TarFile, full: str, name: str, summary: Archive
                 # A hard link to a file archived before: tarfile records a link member with no data, which the
                 # read-back refuses (only plain files are restored). Archived in full, as a plain file.
                 info.type, info.linkname, info.size = tarfile.REGTYPE, "", os.fstat(handle.fileno()).st_size
+            before = os.fstat(handle.fileno())
             reader = _HashingReader(handle)
             try:
                 archive.addfile(info, reader)
             except OSError as exc:
                 raise ArchiveError(f"{name} changed while it was archived ({exc}); archive in a maintenance window") from None
+            # tarfile copies the size read at the start: a file written meanwhile (growing, or rewritten at the
+            # same size) would be archived as a prefix or a mix whose checksum still matches the archive.
+            after = os.fstat(handle.fileno())
+            if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) != (before.st_size, before.st_mtime_ns, before.st_ctime_ns):
+                raise ArchiveError(f"{name} changed while it was archived; archive in a maintenance window")
         summary.checksums[name] = reader.digest.hexdigest()
         summary.files += 1
         summary.bytes += info.size

@@ -481,7 +481,8 @@ class Dump:
         if free < needed:
             self.fail(
                 f"{existing} has {free // 1048576} MiB free and the database takes {needed // 1048576} MiB: "
-                "free some space (older backups, backup_keep_last) or set check_free_space=false if the dump is known to be smaller."
+                "free some space (remove older backups; the backup role keeps backup_keep_count of them after each backup) "
+                "or, when the dump is known to be smaller, call this module with check_free_space=false."
             )
 
     def _dump(self, client: ClientSession, pg_dump: str, conninfo: str, snapshot: str) -> None:

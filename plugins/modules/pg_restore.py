@@ -157,7 +157,7 @@ database_unchanged:
   description:
     - Whether the module knows the database was left as it was. V(true) when it failed before the restore
       started, or when the restore failed and its transaction was rolled back; V(false) once the restore ran,
-      and when its outcome is unknown (psql lost its connection, the pipeline did not report).
+      and when its outcome is unknown (psql lost its connection or was killed, the pipeline did not report).
   returned: always
   type: bool
   sample: true
@@ -430,9 +430,13 @@ class Restore:
         self.result["durations"]["restore"] = round(time.monotonic() - started, 3)
         if psql_code == 0 and restore_code == 0:
             return
-        if psql_code == 2:
+        # psql's exit 1 (its own fatal error) and 3 (a statement failed, ON_ERROR_STOP) end the transaction
+        # uncommitted; 2 (the connection went bad) and a psql killed by a signal (128 and more) may have
+        # come after its COMMIT was sent.
+        if psql_code not in (0, 1, 3):
+            what = "lost its connection" if psql_code == 2 else "was stopped"
             raise ToolError(
-                f"psql lost its connection while restoring (exit 2): {_error_lines(psql_stderr, self.password)}. "
+                f"psql {what} while restoring (exit {psql_code}): {_error_lines(psql_stderr, self.password) or 'no message'}. "
                 "If this happened while committing, the outcome is unknown: check the database before going on."
             )
         reasons = []

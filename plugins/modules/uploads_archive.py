@@ -254,8 +254,14 @@ class UploadsArchive:
         for item in summary.skipped:
             self.module.warn(f"not archived: {item}")
 
+    def _unreadable(self, error: OSError) -> None:
+        """A folder the count cannot list: check mode says so, as the archive would (a folder gone meanwhile is not)."""
+        if isinstance(error, FileNotFoundError):
+            return
+        self.fail(f"cannot read the folder {error.filename} ({error.strerror or error}): the archive would stop there.")
+
     def _count(self, source: str) -> None:
-        for _root, dirs, files in os.walk(source):
+        for _root, dirs, files in os.walk(source, onerror=self._unreadable):
             self.result["directories"] += len(dirs)
             self.result["files"] += len(files)
 

@@ -274,6 +274,25 @@ def test_restore_stream_cut_short_rolls_everything_back(fresh: Sandbox) -> None:
     assert fresh.fingerprint() == before
 
 
+def test_a_psql_killed_while_restoring_leaves_the_outcome_unknown(fresh: Sandbox) -> None:
+    """A psql stopped by a signal may have sent its COMMIT: the module must not claim the database is unchanged."""
+    _dump(f"{WORK}/db.dump")
+    # Killed once it has run the whole restore (committed): exactly the case where "unchanged" would be false.
+    wrapper = (
+        "#!/bin/bash\n"
+        'case " $* " in *" --single-transaction "*) /usr/bin/psql "$@"; kill -KILL $$;; esac\n'
+        'exec /usr/bin/psql "$@"\n'
+    )
+    made = _docker("sh", "-c", f"mkdir -p {WORK}/killed && cat > {WORK}/killed/psql && chmod 0755 {WORK}/killed/psql"
+                   f" && ln -sf /usr/bin/pg_restore {WORK}/killed/pg_restore", stdin=wrapper)
+    assert made.returncode == 0, made.stderr
+    restored = _restore(f"{WORK}/db.dump", bin_dir=f"{WORK}/killed")
+    assert restored.get("failed")
+    assert "psql was stopped while restoring (exit 137)" in restored["msg"], restored["msg"]
+    assert "the outcome is unknown" in restored["msg"]
+    assert restored["database_unchanged"] is False
+
+
 def test_restore_gives_up_on_a_held_lock(fresh: Sandbox) -> None:
     _dump(f"{WORK}/db.dump")
     before = fresh.fingerprint()

@@ -278,3 +278,59 @@ def test_a_file_replaced_by_a_link_while_archiving_is_not_followed(
         assert "avatar-admin.png" not in archive.getnames()
         assert all(b"not for the archive" not in archive.extractfile(member).read()
                    for member in archive.getmembers() if member.isfile())
+
+
+def test_a_folder_renamed_while_archiving_is_listed_as_skipped(
+    uploads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Renamed between the listing of its parent and its own: its files are in no archive; the summary
+    # says so (a rollback keeps the uploads it replaced when anything was skipped).
+    real_scandir = os.scandir
+
+    def scandir_after_rename(path, *args, **kwargs):
+        if str(path) == str(uploads / "projects") and (uploads / "projects").exists():
+            (uploads / "projects").rename(uploads / "projects-renamed")
+        return real_scandir(path, *args, **kwargs)
+
+    monkeypatch.setattr(archive_module.os, "scandir", scandir_after_rename)
+    summary = create_archive(str(uploads), str(tmp_path / "uploads.tar"), str(tmp_path / "uploads.sha256"))
+    assert "projects/ (folder removed or renamed while archiving, its files not archived)" in summary.skipped
+    assert "projects/4/duna-cover.png" not in summary.checksums
+
+
+def test_a_folder_that_cannot_be_read_stops_the_archive(uploads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_scandir = os.scandir
+
+    def scandir_failing(path, *args, **kwargs):
+        if str(path) == str(uploads / "posts"):
+            raise OSError(5, "Input/output error", str(path))
+        return real_scandir(path, *args, **kwargs)
+
+    monkeypatch.setattr(archive_module.os, "scandir", scandir_failing)
+    with pytest.raises(ArchiveError, match=r"cannot read the folder posts \(Input/output error\): nothing was archived"):
+        create_archive(str(uploads), str(tmp_path / "uploads.tar"), str(tmp_path / "uploads.sha256"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["uploads"]
+
+
+@pytest.mark.parametrize("change", [b"grown by an upload in progress", None], ids=["grown", "rewritten-same-size"])
+def test_a_file_written_while_archiving_stops_the_archive(
+    uploads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: bytes | None
+) -> None:
+    target = uploads / "legacy" / "big.bin"
+    real_reader = archive_module._HashingReader
+
+    class WrittenDuringTheCopy(real_reader):  # type: ignore[misc, valid-type]
+        def read(self, *args, **kwargs):
+            data = super().read(*args, **kwargs)
+            if os.fstat(self.handle.fileno()).st_ino == target.stat().st_ino and not getattr(self, "_written", False):
+                self._written = True
+                with open(target, "r+b") as handle:
+                    if change is not None:
+                        handle.seek(0, os.SEEK_END)
+                    handle.write(change or os.urandom(16))
+            return data
+
+    monkeypatch.setattr(archive_module, "_HashingReader", WrittenDuringTheCopy)
+    with pytest.raises(ArchiveError, match="changed while it was archived"):
+        create_archive(str(uploads), str(tmp_path / "uploads.tar"), str(tmp_path / "uploads.sha256"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["uploads"]
