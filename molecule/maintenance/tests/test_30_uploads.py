@@ -63,7 +63,9 @@ def test_apply_needs_a_verified_backup(apps, db):
 
 def test_reorganize_apply_moves_files_and_rewrites_references(app1, db):
     assert as_app_user(app1, "npm run --silent uploads:check-integrity").rc == 1
-    run = maintenance(maintenance_task="uploads_reorganize", apply=True, **({} if BACKUP_ROLE else {"backup_taken": True}))
+    # backup_uploads=false is overridden: an apply that moves uploads is backed up with them.
+    run = maintenance(maintenance_task="uploads_reorganize", apply=True,
+                      **({"backup_uploads": False} if BACKUP_ROLE else {"backup_taken": True}))
     assert run.rc == 0, run.output
     assert said(run, "uploads_reorganize (apply): Applied: 6 file(s) relocated")
     files = uploads_files(app1)
@@ -78,6 +80,8 @@ def test_reorganize_apply_moves_files_and_rewrites_references(app1, db):
     assert entry["mode"] == "apply"
     assert entry["changed"] is True
     assert entry["backup"]
+    if BACKUP_ROLE:
+        assert app1.file(f"/var/backups/nekomorto/{entry['backup']}/uploads.tar").is_file
     for url in HOSTS.values():
         assert maintenance_mode(url) is False
 
