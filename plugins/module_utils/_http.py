@@ -122,14 +122,15 @@ class HttpClient:
         self.session.verify = validate_certs
         self.session.headers.update({str(key): str(value) for key, value in (headers or {}).items()})
 
-    def request(self, method: str, url: str, headers: dict[str, str] | None = None) -> HttpAnswer:
-        """Send one request; never raises for network or HTTP errors."""
+    def request(self, method: str, url: str, headers: dict[str, str] | None = None, timeout: float | None = None) -> HttpAnswer:
+        """Send one request (waiting at most timeout, by default the client's); never raises for network or HTTP errors."""
         extra = {str(key): str(value) for key, value in (headers or {}).items()}
+        wait = self.timeout if timeout is None else timeout
         started = time.monotonic()
         try:
-            response = self.session.request(method, url, headers=extra, timeout=self.timeout)
+            response = self.session.request(method, url, headers=extra, timeout=wait)
         except requests.exceptions.RequestException as exc:
-            return HttpAnswer(url=url, latency_ms=_elapsed_ms(started), error=describe_request_error(exc, self.timeout))
+            return HttpAnswer(url=url, latency_ms=_elapsed_ms(started), error=describe_request_error(exc, wait))
         answer = HttpAnswer(
             url=url,
             status=response.status_code,

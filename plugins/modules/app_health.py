@@ -67,6 +67,14 @@ options:
       - Seconds to wait between two attempts.
     type: float
     default: 2
+  max_wait:
+    description:
+      - Seconds the attempts may take in all, from the first request; V(0) sets no bound beyond O(retries).
+      - Each request waits at most what is left of it (and at most O(timeout)); no attempt starts after it. The
+        health gate of a deploy uses it, so that a release that accepts connections and never answers fails
+        the gate in that time, not after O(retries) times O(timeout).
+    type: float
+    default: 0
 seealso:
   - module: nekomorto.ops.app_smoke
     description: Check many public endpoints at once.
@@ -200,6 +208,7 @@ def _argument_spec() -> dict[str, dict[str, t.Any]]:
         token={"type": "str", "no_log": True},
         retries={"type": "int", "default": 0},
         delay={"type": "float", "default": 2.0},
+        max_wait={"type": "float", "default": 0.0},
     )
     return spec
 
@@ -230,6 +239,7 @@ class HealthProbe:
         self.sleep = sleep
         self.attempts_allowed = max(params["retries"], 0) + 1
         self.delay = max(params["delay"], 0.0)
+        self.max_wait = max(params["max_wait"], 0.0)
         self.headers = {"Authorization": f"Bearer {params['token']}"} if params["token"] else {}
         self.expectations = HealthExpectations(
             accepted_statuses=list(params["accepted_statuses"]),
@@ -242,11 +252,16 @@ class HealthProbe:
         reading = HealthReading()
         latency_ms = 0
         attempts = 0
+        deadline = started + self.max_wait if self.max_wait > 0 else None
         while attempts < self.attempts_allowed:
             if attempts:
+                if deadline is not None and time.monotonic() + self.delay >= deadline:
+                    reading.problems.append(f"no healthy answer within max_wait {self.max_wait:g} s")
+                    break
                 self.sleep(self.delay)
             attempts += 1
-            answer = self.client.request("GET", self.url, headers=self.headers)
+            timeout = None if deadline is None else max(min(self.client.timeout, deadline - time.monotonic()), 0.1)
+            answer = self.client.request("GET", self.url, headers=self.headers, timeout=timeout)
             latency_ms = answer.latency_ms
             reading = read_health(answer, self.expectations)
             if not reading.problems:
@@ -270,8 +285,8 @@ def main() -> None:
     module = AnsibleModule(argument_spec=_argument_spec(), supports_check_mode=True)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR, **_empty_result(module.params))
-    if module.params["retries"] < 0 or module.params["delay"] < 0 or module.params["timeout"] <= 0:
-        module.fail_json(msg="retries and delay must be 0 or more, and timeout more than 0", **_empty_result(module.params))
+    if module.params["retries"] < 0 or module.params["delay"] < 0 or module.params["max_wait"] < 0 or module.params["timeout"] <= 0:
+        module.fail_json(msg="retries, delay and max_wait must be 0 or more, and timeout more than 0", **_empty_result(module.params))
 
     client = HttpClient(module.params["timeout"], module.params["validate_certs"], module.params["headers"])
     try:

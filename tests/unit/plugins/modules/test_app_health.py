@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import socket
+import time
 import typing as t
 
 import pytest
@@ -157,6 +158,28 @@ def test_timeout_is_reported(app: StandInApp) -> None:
     assert outcome.result["problems"] == ["no answer within 0.2 s (timeout)"]
 
 
+def test_max_wait_bounds_the_attempts_of_an_app_that_never_answers(app: StandInApp) -> None:
+    # Without it: 20 attempts of a 1 s timeout and 0.1 s apart, about 22 s.
+    app.routes["/api/health"] = json_reply(HEALTHY, delay=3.0)
+    started = time.monotonic()
+    outcome = _health(app, timeout=1.0, retries=19, delay=0.1, max_wait=1.5)
+    took = time.monotonic() - started
+    assert outcome.failed
+    assert took < 3.0, took
+    assert outcome.result["attempts"] == 2
+    # The second request (at about 1.1 s) waited only what was left of max_wait, not its 1 s timeout.
+    first, last = outcome.result["problems"]
+    assert first.startswith("no answer within 0.") and first.endswith(" s (timeout)"), first
+    assert last == "no healthy answer within max_wait 1.5 s"
+
+
+def test_max_wait_leaves_a_healthy_answer_alone(app: StandInApp) -> None:
+    app.routes["/api/health"] = healthy_after(2, json_reply(HEALTHY), json_reply(DATABASE_DOWN, status=503))
+    outcome = _health(app, retries=5, delay=0.05, max_wait=10)
+    assert not outcome.failed, outcome.result["problems"]
+    assert outcome.result["attempts"] == 3
+
+
 def test_connection_refused_is_reported() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -220,6 +243,6 @@ def test_check_mode_runs_the_probe_for_real(app: StandInApp) -> None:
 def test_negative_retries_are_refused(app: StandInApp) -> None:
     outcome = _health(app, retries=-1)
     assert outcome.failed
-    assert "retries and delay must be 0 or more" in outcome.result["msg"]
+    assert "retries, delay and max_wait must be 0 or more" in outcome.result["msg"]
     assert app.requests == []
     assert set(outcome.result) >= RESULT_KEYS
