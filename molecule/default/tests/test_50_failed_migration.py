@@ -27,6 +27,12 @@ def test_failing_migration_stops_the_deploy_with_the_resolve_choices(app, db):
     assert testbed.psql(db, "SELECT to_regclass('public.project_tags') IS NULL", port=DB_PORT) == [["t"]]
     assert migration_rows(db, BAD) == [[BAD, "f", "f"]]
     assert not app.file(f"{APP_ROOT}/state/lock").exists
+    # The journal names what the operator needs: the release, what applied (nothing), the backup to restore.
+    last = journal(app)[-1]
+    assert last["outcome"] == "failed" and last["version"] == "v3-bad-migration", last
+    assert last["release_to"].startswith("v3-bad-migration-") and len(last["commit"]) == 40
+    assert last["migrations_applied"] == []
+    assert app.file(f"/var/backups/nekomorto/{last['backup_before_migrating']}/manifest.json").is_file
 
 
 def test_the_next_deploy_is_refused_in_preflight_until_resolved(app):
