@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import testbed
-from conftest import APP_ROOT, DB_PORT, deploy, served_version
+from conftest import APP_ROOT, DB_PASSWORD, DB_PORT, app_env, deploy, served_version
 
 
 def test_check_mode_predicts_the_deploy_and_changes_nothing(app, db):
@@ -24,6 +24,26 @@ def test_check_mode_predicts_the_deploy_and_changes_nothing(app, db):
     assert testbed.app_snapshot(app) == before
     assert testbed.psql(db, "SELECT migration_name FROM _prisma_migrations ORDER BY 1", port=DB_PORT) == migrations_before
     assert served_version() == "v1"
+
+
+def test_check_mode_reads_the_database_app_env_names_not_the_env_files(app, db):
+    # A DATABASE_URL moved to another (empty) database: check mode writes no env file, and must not plan
+    # against the database the host's env file still names.
+    testbed.psql(db, "DROP DATABASE IF EXISTS nekomorto_moved", database="postgres", port=DB_PORT)
+    testbed.psql(db, "CREATE DATABASE nekomorto_moved OWNER nekomorto_app", database="postgres", port=DB_PORT)
+    try:
+        before = testbed.app_snapshot(app)
+        moved = f"postgresql://nekomorto_app:{DB_PASSWORD}@127.0.0.1:{DB_PORT}/nekomorto_moved"
+        run = deploy("v1", "--check", app_env=app_env(DATABASE_URL=moved))
+        assert run.rc == 0, run.output[-3000:]
+        said = " ".join(run.output.split())
+        assert ("Would apply 3 pending migration(s): 20260101000000_init, 20260101000100_user_sessions, "
+                "20260101000200_uploads_audit_log") in said, run.output[-3000:]
+        assert testbed.app_snapshot(app) == before
+        assert testbed.psql(db, "SELECT to_regclass('public._prisma_migrations') IS NULL", database="nekomorto_moved",
+                            port=DB_PORT) == [["t"]]
+    finally:
+        testbed.psql(db, "DROP DATABASE IF EXISTS nekomorto_moved WITH (FORCE)", database="postgres", port=DB_PORT)
 
 
 def test_check_mode_on_a_host_not_prepared_says_so_and_changes_nothing(app):
