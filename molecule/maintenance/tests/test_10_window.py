@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import testbed
-from conftest import APP_ROOT, HOSTS, MARKER, journal, maintenance, maintenance_mode, marker, said
+from conftest import APP_ROOT, DB_PORT, HOSTS, MARKER, journal, maintenance, maintenance_mode, marker, said
 
 
 # The env files as the deploy rendered them: a closed window leaves them so (the next deploy changes nothing).
@@ -113,3 +113,23 @@ def test_health_playbook_refuses_an_expectation_that_is_not_yes_or_no():
     assert "Check health at" not in run.output
     run = testbed.run_playbook("playbooks/health.yml", extra_vars={"expect_maintenance": "no"})
     assert run.rc == 0, run.output
+
+
+def test_a_window_is_not_opened_while_the_database_is_out_of_reach(apps, db):
+    """Restarted into the window, the app would not come back without its database: the whole site down."""
+    before = {name: testbed.app_snapshot(host) for name, host in apps.items()}
+    assert db.run("systemctl stop postgresql@17-main").rc == 0
+    try:
+        run = maintenance(maintenance_state="open", maintenance_reason="database check")
+    finally:
+        assert db.run("systemctl start postgresql@17-main").rc == 0
+    for url in HOSTS.values():
+        assert testbed.wait_for(lambda url=url: testbed.http(f"{url}/api/health").status == 200, timeout=30)
+    assert run.rc != 0
+    assert said(run, f"cannot connect to PostgreSQL at 127.0.0.1:{DB_PORT}"), run.output[-3000:]
+    assert "Open the window" not in run.output.split("cannot connect to PostgreSQL")[1]
+    # Nothing opened, no lock left; the app hosts still serve with the window closed.
+    assert {name: testbed.app_snapshot(host) for name, host in apps.items()} == before
+    assert all(marker(host) is None for host in apps.values())
+    for url in HOSTS.values():
+        assert maintenance_mode(url) is False
