@@ -75,6 +75,13 @@ options:
       - The env file, for example C(/srv/nekomorto/shared/.env). Its directory must exist.
       - Required with O(state=present).
     type: path
+  previous_path:
+    description:
+      - When the content of an existing env file changes, its former content is first written to this file
+        (with the env file's mode and owner, and its modification time), so that a run that fails afterwards
+        can put it back; see RV(previous_written).
+      - Untouched when the content does not change, and in check mode.
+    type: path
   mode:
     description:
       - Permissions of the env file, as an octal string. Symbolic modes are not accepted.
@@ -176,6 +183,11 @@ changed_keys:
   type: list
   elements: str
   sample: [MAINTENANCE_MODE]
+previous_written:
+  description: Whether this run wrote the former content to O(previous_path).
+  returned: always
+  type: bool
+  sample: false
 problems:
   description: Every rule the environment breaks, one sentence each, naming the variable; empty on success.
   returned: always
@@ -242,6 +254,7 @@ def argument_spec() -> dict[str, dict[str, t.Any]]:
         "variables": {"type": "dict", "required": True, "no_log": True},
         "state": {"type": "str", "choices": ["present", "validated"], "default": "present"},
         "path": {"type": "path"},
+        "previous_path": {"type": "path"},
         "mode": {"type": "str", "default": "0600"},
         "merge": {"type": "bool", "default": False},
         # Names and a length, not secrets themselves.
@@ -260,6 +273,7 @@ class AppEnv:
         self.params = module.params
         self.path: str | None = module.params["path"]
         self.mode = 0o600
+        self.previous_written = False
 
     def run(self) -> None:
         try:
@@ -302,6 +316,7 @@ class AppEnv:
             "path": self.path,
             "keys": list(keys),
             "changed_keys": list(changed_keys),
+            "previous_written": self.previous_written,
             "problems": list(problems),
             "diff": diff or {"before": "", "after": ""},
         }
@@ -424,6 +439,7 @@ class AppEnv:
         if changed and not self.module.check_mode:
             try:
                 if content_changed:
+                    self._keep_previous(state, mode, final_uid, final_gid)
                     write_atomically(self.path, content, mode, final_uid, final_gid)
                 else:
                     set_attributes(self.path, mode, uid, gid)
@@ -434,6 +450,16 @@ class AppEnv:
                     **self._result(keys=keys, changed_keys=changed_keys),
                 )
         self.module.exit_json(changed=changed, **self._result(keys, changed_keys, (), diff))
+
+    def _keep_previous(self, state: FileState, mode: int, uid: int, gid: int) -> None:
+        """The content about to be replaced, beside it, dated as it was (a restart check compares the time)."""
+        previous = self.params["previous_path"]
+        if not previous or not state.exists or state.content is None:
+            return
+        modified = os.stat(self.path)
+        write_atomically(previous, state.content, mode, uid, gid)
+        os.utime(previous, ns=(modified.st_atime_ns, modified.st_mtime_ns))
+        self.previous_written = True
 
 
 def main() -> None:

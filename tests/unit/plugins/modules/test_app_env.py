@@ -32,7 +32,7 @@ VARIABLES = {
     "DISCORD_CLIENT_SECRET": "discord-secret-value",
     "SITE_TITLE": "Neko #1 $site",
 }
-RESULT_KEYS = {"changed", "path", "keys", "changed_keys", "problems", "diff"}
+RESULT_KEYS = {"changed", "path", "keys", "changed_keys", "previous_written", "problems", "diff"}
 # Added by AnsibleModule to any result with an existing "path".
 PATH_INFO_KEYS = {"uid", "gid", "owner", "group", "mode", "size", "state"}
 SECRETS = (PASSWORD, SESSION_SECRET, "discord-secret-value")
@@ -79,6 +79,28 @@ def test_check_mode_writes_nothing(tmp_path: Path) -> None:
     result = _run(tmp_path / ".env", check_mode=True)
     assert result["changed"] is True
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_former_content_is_kept_beside_it_when_it_changes(tmp_path: Path) -> None:
+    env, previous = tmp_path / ".env", tmp_path / ".env.previous"
+    first = _run(env, previous_path=str(previous))
+    assert first["previous_written"] is False and not previous.exists()  # nothing to keep yet
+    former = env.read_bytes()
+    os.utime(env, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    same = _run(env, previous_path=str(previous))
+    assert same["changed"] is False and same["previous_written"] is False and not previous.exists()
+    checked = run_module(app_env.main, {"path": str(env), "previous_path": str(previous),
+                                        "variables": {**VARIABLES, "SITE_TITLE": "other"}}, check_mode=True)
+    assert checked["changed"] is True and checked["previous_written"] is False and not previous.exists()
+    changed = run_module(app_env.main, {"path": str(env), "previous_path": str(previous),
+                                        "variables": {**VARIABLES, "SITE_TITLE": "other"}})
+    assert changed["changed"] is True and changed["previous_written"] is True
+    assert previous.read_bytes() == former
+    assert stat.S_IMODE(previous.stat().st_mode) == 0o600
+    # Dated as the file it was: a later check of "env file newer than the process" reads the same once put back.
+    assert previous.stat().st_mtime_ns == 1_700_000_000_000_000_000
+    assert b"SITE_TITLE=other" in env.read_bytes()
+    _assert_no_secret(changed)
 
 
 def test_secrets_are_masked_and_other_values_shown(tmp_path: Path) -> None:
