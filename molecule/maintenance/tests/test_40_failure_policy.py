@@ -75,3 +75,29 @@ def test_rerun_after_the_fix_finishes_the_work_and_closes(apps, db):
         assert maintenance_mode(url) is False
         assert marker(apps[name]) is None
         assert testbed.http(f"{url}/api/posts").status == 200
+
+
+def test_a_close_that_fails_on_one_host_says_to_close_again_not_to_rerun(apps):
+    """The host the tasks ran on closed and dropped its marker: running the tasks again would apply them twice."""
+    app1, app2 = apps["nekomorto-mt-app1"], apps["nekomorto-mt-app2"]
+    opened = maintenance(maintenance_state="open", maintenance_reason="a close that fails")
+    assert opened.rc == 0, opened.output
+    env = "/srv/nekomorto/shared/.env"
+    # app2 cannot come back: the port it is told to use is one its user cannot bind.
+    app2.run_expect([0], f"cp -p {env} /root/env.saved && sed -i 's/^PORT=.*/PORT=1/' {env}")
+    try:
+        run = maintenance(maintenance_state="closed", maintenance_health_timeout=8)
+        assert run.rc != 0
+        assert said(run, "Maintenance failed at the close step on nekomorto-mt-app2"), run.output[-3000:]
+        assert said(run, "TO CONTINUE: fix the cause, then close the window with "
+                         "playbooks/maintenance.yml -e maintenance_state=closed (do not run the tasks again")
+        assert not said(run, "run the same command again")
+        assert maintenance_mode(HOSTS["nekomorto-mt-app1"]) is False and marker(app1) is None
+        assert marker(app2) is not None
+    finally:
+        app2.run_expect([0], f"cp -p /root/env.saved {env}")
+    closed = maintenance(maintenance_state="closed")
+    assert closed.rc == 0, closed.output
+    for name, url in HOSTS.items():
+        assert maintenance_mode(url) is False
+        assert marker(apps[name]) is None
