@@ -144,11 +144,15 @@ migrations:
       description: Migrations started and never finished nor rolled back, as RV(nekomorto.ops.prisma_migrations_info#module:failed_migrations).
       type: list
       elements: dict
+    rolled_back:
+      description: Migrations whose every run was marked rolled back (C(prisma migrate resolve --rolled-back)); deploy applies them again.
+      type: list
+      elements: str
     resolve_hints:
       description: For each failed migration, the two C(prisma migrate resolve) commands and when each applies.
       type: list
       elements: str
-  sample: {"table_exists": true, "applied": ["20250101000000_init"], "failed_migrations": [], "resolve_hints": []}
+  sample: {"table_exists": true, "applied": ["20250101000000_init"], "failed_migrations": [], "rolled_back": [], "resolve_hints": []}
 queries:
   description: The SQL statements the module ran.
   returned: always
@@ -221,6 +225,7 @@ def migration_history(session: PostgresSession) -> dict[str, t.Any]:
         "table_exists": state.table_exists,
         "applied": state.applied,
         "failed_migrations": state.failed_migrations,
+        "rolled_back": state.rolled_back,
         "resolve_hints": resolve_hints(state),
     }
 

@@ -351,16 +351,19 @@ def test_database_info_reads_the_migration_history_in_the_same_session(fresh_sch
     env_file = box.env_file(tmp_path)
     never_migrated = run_module(app_database_info.main, {"env_file": env_file, "migrations": True})
     assert not never_migrated.failed, never_migrated.result.get("msg")
-    assert never_migrated.result["migrations"] == {"table_exists": False, "applied": [], "failed_migrations": [], "resolve_hints": []}
+    assert never_migrated.result["migrations"] == {"table_exists": False, "applied": [], "failed_migrations": [], "rolled_back": [],
+                                                   "resolve_hints": []}
 
     box.sql(PRISMA_MIGRATIONS_DDL.format(schema="public"), as_app=True)
     _record(box, "20260101000000_init", SCRIPTS["20260101000000_init"], 0)
     _record(box, "20260201000000_user_sessions", SCRIPTS["20260201000000_user_sessions"], 1, finished=False, logs="ERROR: boom")
+    _record(box, "20260301000000_posts", SCRIPTS["20260301000000_posts"], 2, finished=False, rolled_back=True)
     outcome = run_module(app_database_info.main, {"env_file": env_file, "migrations": True})
     assert not outcome.failed, outcome.result.get("msg")
     history = outcome.result["migrations"]
     assert history["table_exists"] is True
     assert history["applied"] == ["20260101000000_init"]
+    assert history["rolled_back"] == ["20260301000000_posts"]
     assert [(entry["name"], entry["logs"]) for entry in history["failed_migrations"]] == [("20260201000000_user_sessions", "ERROR: boom")]
     assert [hint.split(":")[0] for hint in history["resolve_hints"]] == ["20260201000000_user_sessions"] * 2
     assert "--rolled-back 20260201000000_user_sessions" in history["resolve_hints"][0]
