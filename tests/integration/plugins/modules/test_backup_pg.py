@@ -255,6 +255,15 @@ def test_restore_with_wrong_counts_rolls_everything_back(fresh: Sandbox) -> None
     assert fresh.fingerprint() == before
 
 
+def _tools_with(folder: str, wrapped: str, script: str) -> str:
+    """A bin_dir in the container where one of pg_restore and psql is a wrapper script, the other the real one."""
+    other = {"pg_restore": "psql", "psql": "pg_restore"}[wrapped]
+    made = _docker("sh", "-c", f"mkdir -p {folder} && cat > {folder}/{wrapped} && chmod 0755 {folder}/{wrapped}"
+                   f" && ln -sf /usr/bin/{other} {folder}/{other}", stdin=script)
+    assert made.returncode == 0, made.stderr
+    return folder
+
+
 def test_restore_stream_cut_short_rolls_everything_back(fresh: Sandbox) -> None:
     """pg_restore dies half-way through its script: psql must not commit what it received."""
     _dump(f"{WORK}/db.dump")
@@ -265,10 +274,7 @@ def test_restore_stream_cut_short_rolls_everything_back(fresh: Sandbox) -> None:
         'case " $* " in *" --file=- "*) /usr/bin/pg_restore "$@" | head -c 3000; echo "cut short" >&2; exit 1;; esac\n'
         'exec /usr/bin/pg_restore "$@"\n'
     )
-    made = _docker("sh", "-c", f"mkdir -p {WORK}/bin && cat > {WORK}/bin/pg_restore && chmod 0755 {WORK}/bin/pg_restore"
-                   f" && ln -sf /usr/bin/psql {WORK}/bin/psql", stdin=wrapper)
-    assert made.returncode == 0, made.stderr
-    restored = _restore(f"{WORK}/db.dump", bin_dir=f"{WORK}/bin")
+    restored = _restore(f"{WORK}/db.dump", bin_dir=_tools_with(f"{WORK}/bin", "pg_restore", wrapper))
     assert restored.get("failed")
     assert "pg_restore failed (exit 1)" in restored["msg"] and "the database is unchanged" in restored["msg"]
     assert fresh.fingerprint() == before
@@ -283,10 +289,7 @@ def test_a_psql_killed_while_restoring_leaves_the_outcome_unknown(fresh: Sandbox
         'case " $* " in *" --single-transaction "*) /usr/bin/psql "$@"; kill -KILL $$;; esac\n'
         'exec /usr/bin/psql "$@"\n'
     )
-    made = _docker("sh", "-c", f"mkdir -p {WORK}/killed && cat > {WORK}/killed/psql && chmod 0755 {WORK}/killed/psql"
-                   f" && ln -sf /usr/bin/pg_restore {WORK}/killed/pg_restore", stdin=wrapper)
-    assert made.returncode == 0, made.stderr
-    restored = _restore(f"{WORK}/db.dump", bin_dir=f"{WORK}/killed")
+    restored = _restore(f"{WORK}/db.dump", bin_dir=_tools_with(f"{WORK}/killed", "psql", wrapper))
     assert restored.get("failed")
     assert "psql was stopped while restoring (exit 137)" in restored["msg"], restored["msg"]
     assert "the outcome is unknown" in restored["msg"]
