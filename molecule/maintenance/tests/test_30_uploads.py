@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import testbed
 from conftest import (
+    APP1_URL,
     BACKUP_ROLE,
     HOSTS,
     OPS_DIR,
@@ -63,9 +64,14 @@ def test_apply_needs_a_verified_backup(apps, db):
 
 def test_reorganize_apply_moves_files_and_rewrites_references(app1, db):
     assert as_app_user(app1, "npm run --silent uploads:check-integrity").rc == 1
-    # backup_uploads=false is overridden: an apply that moves uploads is backed up with them.
-    run = maintenance(maintenance_task="uploads_reorganize", apply=True,
-                      **({"backup_uploads": False} if BACKUP_ROLE else {"backup_taken": True}))
+    if BACKUP_ROLE:
+        # The backup before an apply that moves uploads must hold them: backup_uploads=false is refused first.
+        refused = maintenance(maintenance_task="uploads_reorganize", apply=True, backup_uploads=False)
+        assert refused.rc != 0
+        assert said(refused, "backup_uploads is false, and uploads_reorganize moves or rewrites files")
+        assert said(refused, "Nothing was changed")
+        assert maintenance_mode(APP1_URL) is False
+    run = maintenance(maintenance_task="uploads_reorganize", apply=True, **({} if BACKUP_ROLE else {"backup_taken": True}))
     assert run.rc == 0, run.output
     assert said(run, "uploads_reorganize (apply): Applied: 6 file(s) relocated")
     files = uploads_files(app1)
