@@ -82,9 +82,10 @@ def test_a_close_that_fails_on_one_host_says_to_close_again_not_to_rerun(apps):
     app1, app2 = apps["nekomorto-mt-app1"], apps["nekomorto-mt-app2"]
     opened = maintenance(maintenance_state="open", maintenance_reason="a close that fails")
     assert opened.rc == 0, opened.output
-    env = "/srv/nekomorto/shared/.env"
-    # app2 cannot come back: the port it is told to use is one its user cannot bind.
-    app2.run_expect([0], f"cp -p {env} /root/env.saved && sed -i 's/^PORT=.*/PORT=1/' {env}")
+    entry = "/srv/nekomorto/current/server/index.js"
+    mode = app2.run(f"stat -L -c %a {entry}").stdout.strip()
+    # app2 cannot come back: the app user can no longer read the app's entry point.
+    app2.run_expect([0], f"chmod 000 {entry}")
     try:
         run = maintenance(maintenance_state="closed", maintenance_health_timeout=8)
         assert run.rc != 0
@@ -92,10 +93,11 @@ def test_a_close_that_fails_on_one_host_says_to_close_again_not_to_rerun(apps):
         assert said(run, "TO CONTINUE: fix the cause, then close the window with "
                          "playbooks/maintenance.yml -e maintenance_state=closed (do not run the tasks again")
         assert not said(run, "run the same command again")
+        assert said(run, "NOW: the window is not closed on nekomorto-mt-app2: the env file says MAINTENANCE_MODE=false")
         assert maintenance_mode(HOSTS["nekomorto-mt-app1"]) is False and marker(app1) is None
         assert marker(app2) is not None
     finally:
-        app2.run_expect([0], f"cp -p /root/env.saved {env}")
+        app2.run_expect([0], f"chmod {mode} {entry}")
     closed = maintenance(maintenance_state="closed")
     assert closed.rc == 0, closed.output
     for name, url in HOSTS.items():
