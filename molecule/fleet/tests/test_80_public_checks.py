@@ -48,7 +48,6 @@ def test_public_checks_run_when_only_a_later_host_restarts(app1, app2, app3):
     assert unit_state(app1, "nekomorto")["MainPID"] == pid1
     assert unit_state(app3, "nekomorto")["MainPID"] != pid3
     assert run.output.count(public) == 1, run.output[-4000:]
-    assert run.rc != 0 and "detailed (loopback) payload" in flat(run.output)
 
 
 def test_rbac_goes_nowhere_when_another_run_holds_one_hosts_lock(app1, app2, app3):
