@@ -133,3 +133,36 @@ def test_a_window_is_not_opened_while_the_database_is_out_of_reach(apps, db):
     assert all(marker(host) is None for host in apps.values())
     for url in HOSTS.values():
         assert maintenance_mode(url) is False
+
+
+@pytest.mark.parametrize("playbook", ["maintenance", "rollback"])
+def test_a_window_limited_to_some_app_hosts_is_refused(apps, playbook):
+    """With --limit, the window opened (or the database was restored) on one host while the other kept accepting
+    writes to the same database."""
+    before = {name: testbed.app_snapshot(host) for name, host in apps.items()}
+    if playbook == "maintenance":
+        run = maintenance("--limit", "nekomorto-mt-app1", maintenance_state="open")
+    else:
+        run = testbed.run_playbook("playbooks/rollback.yml", "--limit", "nekomorto-mt-app1")
+    assert run.rc != 0
+    assert said(run, "This run covers nekomorto-mt-app1 but not nekomorto-mt-app2 of the group nekomorto_app")
+    assert said(run, "Nothing was changed")
+    assert "Take the run lock" not in run.output
+    assert {name: testbed.app_snapshot(host) for name, host in apps.items()} == before
+    for url in HOSTS.values():
+        assert maintenance_mode(url) is False
+
+
+def test_a_partial_window_opens_when_asked_and_closes_alone(apps, app1, app2):
+    run = maintenance("--limit", "nekomorto-mt-app1", maintenance_state="open", maintenance_allow_partial=True,
+                      maintenance_reason="tests: app2 serves no traffic")
+    assert run.rc == 0, run.output
+    assert maintenance_mode(HOSTS["nekomorto-mt-app1"]) is True
+    assert maintenance_mode(HOSTS["nekomorto-mt-app2"]) is False
+    assert marker(app2) is None
+    run = maintenance("--limit", "nekomorto-mt-app1", maintenance_state="closed")
+    assert run.rc == 0, run.output
+    assert marker(app1) is None
+    for name, url in HOSTS.items():
+        assert maintenance_mode(url) is False
+        assert apps[name].file(f"{APP_ROOT}/shared/.env").sha256sum == DEPLOYED_ENV[name]

@@ -96,13 +96,20 @@ def test_rollback_is_journaled(app, rolled_back):
 
 def test_an_uploads_folder_removed_by_hand_is_restored(app, rolled_back):
     """The swap renamed the live folder first: with none there, the rollback failed after the database was
-    restored, leaving the window open. Without a safety backup (it cannot archive a missing folder)."""
+    restored, leaving the window open; then the safety backup, which could not archive a missing folder,
+    stopped it inside the window. The safety backup now holds the database alone, and says so."""
     golden = recall()["golden_id"]
     assert app.run(f"rm -rf {APP_ROOT}/shared/public/uploads").rc == 0
-    run = rollback(backup_id=golden, confirm_rollback=golden, restore_safety_backup=False)
+    before = backup_ids(app)
+    run = rollback(backup_id=golden, confirm_rollback=golden)
     assert run.rc == 0, run.output[-4000:]
     assert uploads_listing(app) == recall()["golden_uploads"]
     assert "replaced uploads are kept" not in run.output
     leftovers = app.run(f"ls -1a {APP_ROOT}/shared/public").stdout.split()
     assert sorted(leftovers) == [".", "..", "uploads"]
     assert health()["maintenanceMode"] is False
+    safety = sorted(set(backup_ids(app)) - set(before))
+    assert len(safety) == 1
+    assert manifest(app, safety[0])["uploads"] is None
+    assert manifest(app, safety[0])["reason"] == f"safety before rollback to {golden}"
+    assert f"NOT backed up (the folder {APP_ROOT}/shared/public/uploads does not exist)" in run.output

@@ -66,6 +66,26 @@ def test_database_stopped_fails_the_backup(app, db):
     assert testbed.wait_for(lambda: health().get("status") == "ok", timeout=60)
 
 
+def test_a_missing_uploads_folder_stops_the_backup_before_its_folder_is_made(app):
+    """The uploads archive, started beside the dump, failed on the missing folder only after the whole dump."""
+    uploads = f"{APP_ROOT}/shared/public/uploads"
+    before_ids, before_tree = backup_ids(app), backup_tree(app)
+    assert app.run(f"mv -T {uploads} {uploads}.away").rc == 0
+    try:
+        run = backup()
+    finally:
+        assert app.run(f"mv -T {uploads}.away {uploads}").rc == 0
+    assert run.rc != 0
+    assert f"The uploads folder {uploads} does not exist" in run.output
+    assert "backup_uploads=false" in run.output
+    assert "Dump the database" not in run.output
+    assert backup_ids(app) == before_ids
+    assert backup_tree(app) == before_tree
+    entry = journal(app)[-1]
+    assert entry["kind"] == "backup" and entry["outcome"] == "failed"
+    assert not app.file(f"{APP_ROOT}/state/lock").exists
+
+
 def test_failing_app_script_fails_the_backup_and_its_output_is_masked(app):
     """npm run db:backup (backup_app_script) cannot write its folder: the backup fails with the script's
     last lines, a value declared secret masked in them."""
