@@ -190,7 +190,15 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    module.exit_json(**Manifest(module).run())
+    manifest = Manifest(module)
+    try:
+        result = manifest.run()
+    except OSError as exc:
+        # A full disk or a folder that changed under the module: a sentence, not a traceback.
+        manifest.result.update(changed=False, manifest={})
+        manifest.fail(f"The backup cannot be sealed: {exc.filename or manifest.path}: {exc.strerror or exc}. "
+                      "Without its manifest the backup does not count.")
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ tests/integration/plugins/modules/test_backup_pg.py.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -94,6 +95,24 @@ def test_manifest_is_written_last_and_verified(tmp_path: Path) -> None:
 
     again = run_module(backup_manifest.main, {"path": str(folder), "content": {"created_at": "2026-11-29T03:10:00Z"}})
     assert again.failed and "never rewritten" in again.result["msg"]
+
+
+def test_manifest_that_cannot_be_written_fails_with_a_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "20261129T031000Z"
+    folder.mkdir()
+    (folder / "db.dump").write_bytes(b"PGDMP")
+
+    def full_disk(_descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    outcome = run_module(backup_manifest.main, {"path": str(folder), "content": {"created_at": "2026-11-29T03:10:00Z"}})
+    monkeypatch.undo()
+    assert outcome.failed and not outcome.result["changed"]
+    assert outcome.result["msg"] == (f"The backup cannot be sealed: {folder}: No space left on device. "
+                                     "Without its manifest the backup does not count.")
+    assert sorted(path.name for path in folder.iterdir()) == ["db.dump"]
+    assert not (folder / "manifest.json").exists()
 
 
 def test_manifest_refuses_unfinished_or_misnamed_folders(tmp_path: Path) -> None:
