@@ -51,3 +51,22 @@ def test_values_nginx_would_refuse_are_refused_before_the_edge_changes(edge):
     assert "edge_server_names entries must be names without spaces" in said and "Nothing was changed" in said
     assert edge.run(files).stdout == before
     assert edge.run("nginx -t -q").rc == 0
+
+
+def test_a_host_that_does_not_answer_healthy_is_not_put_back(edge, app3):
+    """It was put back at once: the edge sent requests to a host that could not answer them."""
+    assert _rotation("out", APP3).rc == 0
+    app3.run_expect([0], "systemctl stop nekomorto")
+    try:
+        refused = _rotation("in", APP3)
+        assert refused.rc != 0
+        said = flat(refused.output)
+        assert f"Not put back into rotation: {APP3} (http://127.0.0.1:{APP3_PORT}/api/health)" in said, said[-2000:]
+        assert "Nothing was changed" in said
+        assert "# rotation: out (operator)\n" in member(edge, APP3)
+    finally:
+        app3.run_expect([0], "systemctl start nekomorto")
+    assert testbed.wait_for(lambda: testbed.http(f"http://127.0.0.1:{APP3_PORT}/api/health").status == 200, timeout=60)
+    back = _rotation("in", APP3)
+    assert back.rc == 0, back.output
+    assert "# rotation: in\n" in member(edge, APP3)

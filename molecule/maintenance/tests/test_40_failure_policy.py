@@ -77,6 +77,26 @@ def test_rerun_after_the_fix_finishes_the_work_and_closes(apps, db):
         assert testbed.http(f"{url}/api/posts").status == 200
 
 
+def test_a_rerun_skips_what_the_window_applied_and_journals_it(apps, db):
+    """The journal's skipped_as_done and the report's "Skipped" line were read after the close had cleared the
+    markers: always empty."""
+    app1 = apps["nekomorto-mt-app1"]
+    two = "uploads_isolate_project_images,uploads_localize_project_images"
+    test_break_a_remote_image(db)
+    failed = localize_aurora(db, maintenance_task=two)
+    assert failed.rc != 0
+    assert [done["key"] for done in marker(app1)["completed"]] == ["uploads_isolate_project_images"]
+    sql(db, f"UPDATE projects SET gallery = gallery - '{BROKEN_IMAGE}' WHERE slug = 'projeto-aurora'")
+    run = localize_aurora(db, maintenance_task=two)
+    assert run.rc == 0, run.output
+    assert said(run, "Skipped, already applied in this window: uploads_isolate_project_images")
+    last = journal(app1)[-1]
+    assert last["outcome"] == "success" and last["window"] == "closed"
+    assert last["skipped_as_done"] == ["uploads_isolate_project_images"]
+    assert [task["key"] for task in last["tasks"]] == [f"uploads_localize_project_images#{project_id(db, 'projeto-aurora')}"]
+    assert all(marker(host) is None for host in apps.values())
+
+
 def test_a_close_that_fails_on_one_host_says_to_close_again_not_to_rerun(apps):
     """The host the tasks ran on closed and dropped its marker: running the tasks again would apply them twice."""
     app1, app2 = apps["nekomorto-mt-app1"], apps["nekomorto-mt-app2"]
