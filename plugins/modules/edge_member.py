@@ -26,7 +26,8 @@ seealso:
   - module: nekomorto.ops.edge_members_info
 attributes:
   check_mode:
-    details: In check mode the module reads the member file and reports the change it would make.
+    details: In check mode the module reads the member file and reports the change it would make; a members folder that
+      does not exist yet (an edge configured for the first time) is reported with a warning.
   diff_mode:
     details: The diff shows the member file before and after.
 options:
@@ -169,7 +170,10 @@ class EdgeMember:
     def run(self) -> None:
         path = self.params["path"]
         if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            self._fail(f"The members folder of {path} does not exist: configure the edge first (nekomorto.ops.edge).")
+            if not self.module.check_mode:
+                self._fail(f"The members folder of {path} does not exist: configure the edge first (nekomorto.ops.edge).")
+            # An edge configured for the first time: the role creates the folder before (not in check mode).
+            self.module.warn(f"The members folder of {path} does not exist; assuming an earlier task creates it.")
         try:
             state = read_state(path)
         except OSError as error:

@@ -70,3 +70,17 @@ def test_a_host_that_does_not_answer_healthy_is_not_put_back(edge, app3):
     back = _rotation("in", APP3)
     assert back.rc == 0, back.output
     assert "# rotation: in\n" in member(edge, APP3)
+
+
+def test_check_mode_on_an_edge_never_configured_says_what_it_would_do(db):
+    """It failed at the first member file (no members folder yet). The database host, which has nginx installed
+    and never configured, plays the new edge."""
+    files = "find /etc/nginx -print0 | sort -z | xargs -0 stat -c '%n %s %Y'"
+    before = db.run(files).stdout
+    run = testbed.run_playbook("playbooks/edge.yml", "--check", extra_vars={"edge_hosts": "nekomorto-fl-db"})
+    assert run.rc == 0, run.output[-3000:]
+    said = flat(run.output)
+    assert "The members folder of /etc/nginx/nekomorto-upstream.d/" in said and "assuming an earlier task creates it" in said
+    assert run.recap()["nekomorto-fl-db"]["changed"] > 0
+    assert db.run(files).stdout == before
+    assert db.run("systemctl is-active nginx").stdout.strip() != "active"

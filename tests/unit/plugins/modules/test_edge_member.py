@@ -80,6 +80,13 @@ def test_a_new_member_without_address_fails_with_a_sentence(members: Path) -> No
 def test_a_missing_folder_fails_with_a_sentence(tmp_path: Path) -> None:
     result = run_module(edge_member.main, _args(tmp_path / "absent", address="10.0.0.11", port=8080))
     assert result["failed"] and "configure the edge first" in result["msg"]
+    # Check mode on an edge never configured: what the role's first run would write.
+    result = run_module(edge_member.main, _args(tmp_path / "absent", address="10.0.0.11", port=8080, rotation="in"),
+                        check_mode=True)
+    assert not result.get("failed") and result["changed"] is True
+    assert result["member"]["endpoint"] == "10.0.0.11:8080" and result["member"]["rotation"] == "in"
+    assert "assuming an earlier task creates it" in " ".join(result["warnings"])
+    assert not (tmp_path / "absent").exists()
 
 
 def test_a_foreign_file_is_not_overwritten(members: Path) -> None:
