@@ -23,7 +23,8 @@ def test_a_return_that_fails_too_says_what_the_host_is_left_with(app):
     assert run.rc != 0
     assert "failed its health gate" in run.output
     assert f"The automatic return to {posixpath.basename(live)} failed too" in run.output, run.output[-3000:]
-    assert "the app NOT healthy" in run.output
+    assert f"Left behind: current points at {posixpath.basename(live)}, the env file is as before this run, " \
+           "the app is NOT healthy." in run.output
     assert "NOT reverted" in run.output
     assert "Returned to" not in run.output
     assert app.file(f"{APP_ROOT}/current").linked_to == live

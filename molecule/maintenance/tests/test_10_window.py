@@ -135,13 +135,15 @@ def test_a_window_is_not_opened_while_the_database_is_out_of_reach(apps, db):
         assert maintenance_mode(url) is False
 
 
-@pytest.mark.parametrize("playbook", ["maintenance", "rollback"])
-def test_a_window_limited_to_some_app_hosts_is_refused(apps, playbook):
-    """With --limit, the window opened (or the database was restored) on one host while the other kept accepting
-    writes to the same database."""
+@pytest.mark.parametrize("how", ["maintenance", "maintenance-pattern", "rollback"])
+def test_a_window_limited_to_some_app_hosts_is_refused(apps, how):
+    """With --limit (or a host pattern), the window opened (or the database was restored) on one host while the
+    other kept accepting writes to the same database."""
     before = {name: testbed.app_snapshot(host) for name, host in apps.items()}
-    if playbook == "maintenance":
+    if how == "maintenance":
         run = maintenance("--limit", "nekomorto-mt-app1", maintenance_state="open")
+    elif how == "maintenance-pattern":
+        run = maintenance(maintenance_state="open", maintenance_hosts="nekomorto_app:!nekomorto-mt-app2")
     else:
         run = testbed.run_playbook("playbooks/rollback.yml", "--limit", "nekomorto-mt-app1")
     assert run.rc != 0

@@ -83,11 +83,11 @@ def test_a_rerun_skips_what_the_window_applied_and_journals_it(apps, db):
     app1 = apps["nekomorto-mt-app1"]
     two = "uploads_isolate_project_images,uploads_localize_project_images"
     test_break_a_remote_image(db)
-    failed = localize_aurora(db, maintenance_task=two)
+    failed = maintenance(maintenance_task=two, project=project_id(db, "projeto-aurora"), apply=True, backup_taken=True)
     assert failed.rc != 0
     assert [done["key"] for done in marker(app1)["completed"]] == ["uploads_isolate_project_images"]
     sql(db, f"UPDATE projects SET gallery = gallery - '{BROKEN_IMAGE}' WHERE slug = 'projeto-aurora'")
-    run = localize_aurora(db, maintenance_task=two)
+    run = maintenance(maintenance_task=two, project=project_id(db, "projeto-aurora"), apply=True, backup_taken=True)
     assert run.rc == 0, run.output
     assert said(run, "Skipped, already applied in this window: uploads_isolate_project_images")
     last = journal(app1)[-1]

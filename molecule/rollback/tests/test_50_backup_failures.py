@@ -83,6 +83,7 @@ def test_a_missing_uploads_folder_stops_the_backup_before_its_folder_is_made(app
     assert backup_tree(app) == before_tree
     entry = journal(app)[-1]
     assert entry["kind"] == "backup" and entry["outcome"] == "failed"
+    assert f"The uploads folder {uploads} does not exist" in entry["error"]
     assert not app.file(f"{APP_ROOT}/state/lock").exists
 
 
