@@ -16,7 +16,7 @@ description:
   - The manifest is written atomically (a temporary file renamed over), then read back and the folder verified
     against it (same files, same sizes) before the task reports success.
   - With O(expect_checksums), the files' checksums must also be the ones the steps that wrote them computed
-    (for example RV(nekomorto.ops.pg_dump#module:sha256)); a file changed since it was written is refused.
+    (for example RV(nekomorto.ops.pg_dump#module:checksums)); a file changed since it was written is refused.
   - A folder that already has a manifest is never rewritten (the task fails). Temporary files left in the folder
     (C(.*.partial)) and anything that is not a regular file make it fail too.
 author:
@@ -64,9 +64,7 @@ EXAMPLES = r"""
       host: app1
       reason: manual
       release: {id: v1-3f2a9c1d5e7b, version: v1}
-    expect_checksums:
-      db.dump: "{{ dump.sha256 }}"
-      uploads.tar: "{{ uploads.archive_sha256 }}"
+    expect_checksums: "{{ dump.checksums | combine({'uploads.tar': uploads.archive_sha256}) }}"
   become: true
 """
 

@@ -147,6 +147,15 @@ sha256:
   returned: always
   type: str
   sample: 9b0c1d0c8e4bd5c0a8a8f3f4c1e64f09d9ee5f8a2a8b6b4b5e0e4cf0a1d2f3e4
+checksums:
+  description:
+    - SHA-256 of every file of the dump as it was read back, by path relative to the folder of O(dest)
+      (C(db.dump), or C(db.dir/toc.dat) and the data files with the directory format); empty in check mode.
+    - What nekomorto.ops.backup_manifest's O(nekomorto.ops.backup_manifest#module:expect_checksums) takes, so that a
+      file changed between the read-back and the manifest is refused.
+  returned: always
+  type: dict
+  sample: {db.dump: 9b0c1d0c8e4bd5c0a8a8f3f4c1e64f09d9ee5f8a2a8b6b4b5e0e4cf0a1d2f3e4}
 toc_entries:
   description: Entries in the dump's table of contents.
   returned: always
@@ -240,7 +249,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.nekomorto.ops.plugins.module_utils._backup import sha256_file
+from ansible_collections.nekomorto.ops.plugins.module_utils._backup import BackupError, list_files, sha256_file
 from ansible_collections.nekomorto.ops.plugins.module_utils._pg_tools import (
     ClientSession,
     ToolError,
@@ -340,6 +349,7 @@ def _empty_result(module: AnsibleModule) -> dict[str, t.Any]:
         "jobs": module.params["jobs"] if module.params["format"] == "directory" else 1,
         "size_bytes": 0,
         "sha256": "",
+        "checksums": {},
         "toc_entries": 0,
         "tables": [],
         "database": {"name": "", "user": "", "schema": PRISMA_DEFAULT_SCHEMA, "size_bytes": 0,
@@ -357,6 +367,13 @@ def _tree_size(path: str) -> int:
     if os.path.isfile(path):
         return os.path.getsize(path)
     return sum(os.path.getsize(os.path.join(root, name)) for root, _dirs, files in os.walk(path) for name in files)
+
+
+def _checksums(path: str, name: str) -> dict[str, str]:
+    """{name: sha256} for a dump file, {name/relative path: sha256} for each file of a dump folder."""
+    if os.path.isfile(path):
+        return {name: sha256_file(path)[0]}
+    return {f"{name}/{relative}": sha256_file(os.path.join(path, relative))[0] for relative in list_files(path)}
 
 
 def _remove(path: str) -> None:
@@ -427,9 +444,13 @@ class Dump:
         except (DatabaseConnectError, DatabaseQueryError) as exc:
             self._cleanup()
             self.fail(str(exc))
-        except ToolError as exc:
+        except (ToolError, BackupError) as exc:
             self._cleanup()
             self.fail(str(exc))
+        except OSError as exc:
+            # A full disk or a path changed under the module: a sentence, not a traceback.
+            self._cleanup()
+            self.fail(f"The dump cannot be written to {self.dest}: {exc}. Nothing was kept.")
         except BaseException:
             self._cleanup()
             raise
@@ -538,16 +559,17 @@ class Dump:
             if reading.returncode != 0:
                 raise ToolError(f"pg_restore cannot read every block of the dump (exit {reading.returncode}): {tail(stderr)}. "
                                 "The dump was removed.")
+        self.result["checksums"] = _checksums(self.partial, os.path.basename(self.dest))
         if self.params["format"] == "custom":
-            self.result["sha256"] = sha256_file(self.partial)[0]
+            self.result["sha256"] = self.result["checksums"][os.path.basename(self.dest)]
         self.result["size_bytes"] = _tree_size(self.partial)
         self.result["durations"]["verify"] = round(time.monotonic() - started, 3)
 
     def _cleanup(self) -> None:
-        if self.module.check_mode:
-            return
-        for path in (self.partial, self.dest):
-            _remove(path)
+        # Only the temporary name is the module's own: dest appears in one rename, the last step, and
+        # whatever stands there after a failure was put there by someone else.
+        if not self.module.check_mode:
+            _remove(self.partial)
 
 
 def main() -> None:

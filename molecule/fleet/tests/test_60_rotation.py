@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+
 import testbed
 from conftest import APP1, APP1_PORT, APP2, APP2_PORTS, APP3, APP3_PORT, APP_ROOT, EDGE_URL, flat, member, upstreams_logged
 
@@ -78,6 +81,37 @@ def test_a_host_that_does_not_answer_healthy_is_not_put_back(edge, app3):
     back = _rotation("in", APP3)
     assert back.rc == 0, back.output
     assert "# rotation: in\n" in member(edge, APP3)
+
+
+def test_a_host_another_run_holds_is_left_alone(edge, app3):
+    """A rotation change during a deploy's roll was undone by the roll, or undid its step (a host put back
+    while restarting). A lock past its time, left by a run that died, no longer stops it."""
+    lock = f"{APP_ROOT}/state/lock"
+    other = {"holder": "carol@elsewhere", "run_id": "20261207T000000Z-other", "playbook": "deploy",
+             "started_at": "2026-12-07T00:00:00Z", "ttl_seconds": 86400000, "expires_at": "2999-01-01T00:00:00Z"}
+    app3.run_expect([0], f"printf '%s' {shlex.quote(json.dumps(other))} > {lock}")
+    try:
+        refused = _rotation("out", APP3)
+        said = flat(refused.output)
+        assert refused.rc != 0
+        assert f"The run lock of {APP3} is held by carol@elsewhere (playbook deploy, run 20261207T000000Z-other)" in said, said[-2000:]
+        assert "Nothing was changed" in said
+        assert "# rotation: in\n" in member(edge, APP3)
+        # The operator knows that run is gone.
+        forced = testbed.run_playbook("playbooks/edge_rotation.yml", "--limit", APP3,
+                                      extra_vars={"rotation": "out", "rotation_ignore_lock": True})
+        assert forced.rc == 0, forced.output[-3000:]
+        assert "# rotation: out (operator)\n" in member(edge, APP3)
+        stale = dict(other, ttl_seconds=60, expires_at="2026-12-07T00:01:00Z")
+        app3.run_expect([0], f"printf '%s' {shlex.quote(json.dumps(stale))} > {lock}")
+        back = _rotation("in", APP3)
+        assert back.rc == 0, back.output[-3000:]
+        assert "# rotation: in\n" in member(edge, APP3)
+        assert json.loads(app3.file(lock).content_string) == stale
+    finally:
+        app3.run_expect([0], f"rm -f {lock}")
+        if "# rotation: in\n" not in member(edge, APP3):
+            _rotation("in", APP3)
 
 
 def test_check_mode_on_an_edge_never_configured_says_what_it_would_do(db):

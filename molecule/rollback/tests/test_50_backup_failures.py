@@ -72,13 +72,16 @@ def test_a_missing_uploads_folder_stops_the_backup_before_its_folder_is_made(app
     before_ids, before_tree = backup_ids(app), backup_tree(app)
     assert app.run(f"mv -T {uploads} {uploads}.away").rc == 0
     try:
+        # --check tells the same: before, its plan passed and only the archive's own check refused.
+        check = backup("--check")
         run = backup()
     finally:
         assert app.run(f"mv -T {uploads}.away {uploads}").rc == 0
-    assert run.rc != 0
-    assert f"The uploads folder {uploads} does not exist" in run.output
-    assert "backup_uploads=false" in run.output
-    assert "Dump the database" not in run.output
+    for each in (check, run):
+        assert each.rc != 0
+        assert f"The uploads folder {uploads} does not exist" in each.output
+        assert "backup_uploads=false" in each.output
+        assert "Dump the database" not in each.output
     assert backup_ids(app) == before_ids
     assert backup_tree(app) == before_tree
     entry = journal(app)[-1]

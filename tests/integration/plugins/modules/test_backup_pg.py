@@ -217,6 +217,10 @@ def test_round_trip_restores_exactly_the_backup(fresh: Sandbox, dump_format: str
     assert all(fresh.app_password not in part for part in dumped["command"])
     mode = _docker("stat", "-c", "%a", f"{WORK}/{dest}").stdout.strip()
     assert mode in ("600", "700")
+    # Every file of the dump, as read back, by its path from the folder of dest (what the manifest compares).
+    hashed = _docker("sh", "-c", f"cd {WORK} && find {dest} -type f -exec sha256sum {{}} +").stdout.split()
+    assert dumped["checksums"] == dict(zip(hashed[1::2], hashed[0::2])) and len(dumped["checksums"]) == len(hashed) // 2 >= 1
+    assert dumped["sha256"] == (dumped["checksums"]["db.dump"] if dump_format == "custom" else "")
 
     fresh.run_sql(NEWER)
     assert fresh.fingerprint() != golden
@@ -256,10 +260,9 @@ def test_restore_with_wrong_counts_rolls_everything_back(fresh: Sandbox) -> None
 
 
 def _tools_with(folder: str, wrapped: str, script: str) -> str:
-    """A bin_dir in the container where one of pg_restore and psql is a wrapper script, the other the real one."""
-    other = {"pg_restore": "psql", "psql": "pg_restore"}[wrapped]
-    made = _docker("sh", "-c", f"mkdir -p {folder} && cat > {folder}/{wrapped} && chmod 0755 {folder}/{wrapped}"
-                   f" && ln -sf /usr/bin/{other} {folder}/{other}", stdin=script)
+    """A bin_dir in the container where one of pg_dump, pg_restore and psql is a wrapper script, the others the real ones."""
+    links = " && ".join(f"ln -sf /usr/bin/{other} {folder}/{other}" for other in ("pg_dump", "pg_restore", "psql") if other != wrapped)
+    made = _docker("sh", "-c", f"mkdir -p {folder} && cat > {folder}/{wrapped} && chmod 0755 {folder}/{wrapped} && {links}", stdin=script)
     assert made.returncode == 0, made.stderr
     return folder
 
@@ -348,13 +351,28 @@ def test_dump_is_named_only_once_verified(fresh: Sandbox) -> None:
         f'case " $* " in *" --list "*) ls -A {WORK}/dumps > {WORK}/seen-by-verify;; esac\n'
         'exec /usr/bin/pg_restore "$@"\n'
     )
-    made = _docker("sh", "-c", f"mkdir -p {WORK}/bin {WORK}/dumps && cat > {WORK}/bin/pg_restore && chmod 0755 {WORK}/bin/pg_restore"
-                   f" && ln -sf /usr/bin/pg_dump {WORK}/bin/pg_dump", stdin=wrapper)
-    assert made.returncode == 0, made.stderr
-    dumped = _dump(f"{WORK}/dumps/db.dump", bin_dir=f"{WORK}/bin")
+    assert _docker("mkdir", "-p", f"{WORK}/dumps").returncode == 0
+    dumped = _dump(f"{WORK}/dumps/db.dump", bin_dir=_tools_with(f"{WORK}/bin", "pg_restore", wrapper))
     assert not dumped.get("failed"), dumped.get("msg")
     assert _docker("cat", f"{WORK}/seen-by-verify").stdout.split() == [".db.dump.partial"]
     assert _docker("ls", "-A", f"{WORK}/dumps").stdout.split() == ["db.dump"]
+
+
+def test_a_dump_that_cannot_be_named_fails_with_a_sentence(fresh: Sandbox) -> None:
+    """An OSError at the last step (here dest made a folder while the dump was read back) is a failure
+    that says what happened, the temporary dump removed and what stands at dest left alone."""
+    wrapper = (
+        "#!/bin/sh\n"
+        f'case " $* " in *" --list "*) mkdir -p {WORK}/db.dump/not-ours;; esac\n'
+        'exec /usr/bin/pg_restore "$@"\n'
+    )
+    dumped = _dump(f"{WORK}/db.dump", bin_dir=_tools_with(f"{WORK}/taken", "pg_restore", wrapper))
+    assert dumped.get("failed")
+    assert dumped["msg"].startswith(f"The dump cannot be written to {WORK}/db.dump: [Errno 21] Is a directory"), dumped["msg"]
+    assert dumped["msg"].endswith("Nothing was kept.")
+    assert "Traceback" not in json.dumps(dumped)
+    assert sorted(_docker("ls", "-A", WORK).stdout.split()) == [".env", "db.dump", "taken"]
+    assert _docker("ls", "-A", f"{WORK}/db.dump").stdout.split() == ["not-ours"]
 
 
 def test_failed_dump_leaves_nothing(fresh: Sandbox) -> None:
