@@ -80,6 +80,20 @@ options:
       - Refuse to start when the file system of O(dest) has less free space than the database's size on disk.
     type: bool
     default: true
+  reserve_bytes:
+    description:
+      - Room the free-space check also asks for, beside the database's size, for other files of the backup written on the
+        same file system (the uploads archive).
+    type: int
+    default: 0
+  reserve_paths:
+    description:
+      - The files that fill O(reserve_bytes) while this module runs (an uploads archive started before the dump, under its
+        temporary name and its final one). What they hold already is taken from O(reserve_bytes), since the free space no
+        longer includes it.
+    type: list
+    elements: path
+    default: []
   bin_dir:
     description:
       - Folder holding C(pg_dump) and C(pg_restore), for example C(/usr/lib/postgresql/17/bin). Default, the C(PATH).
@@ -300,6 +314,8 @@ def _argument_spec() -> dict[str, dict[str, t.Any]]:
         compress={"type": "str", "default": ""},
         verify={"type": "str", "choices": ["list", "full"], "default": "list"},
         check_free_space={"type": "bool", "default": True},
+        reserve_bytes={"type": "int", "default": 0},
+        reserve_paths={"type": "list", "elements": "path", "default": []},
         bin_dir={"type": "path"},
     )
     return spec
@@ -463,6 +479,8 @@ class Dump:
     def _check_arguments(self) -> None:
         if self.params["jobs"] < 1:
             self.fail("jobs must be 1 or more.")
+        if self.params["reserve_bytes"] < 0:
+            self.fail("reserve_bytes must be 0 or more.")
         if self.params["jobs"] > 1 and self.params["format"] != "directory":
             self.fail("jobs > 1 needs format=directory: pg_dump writes the custom format with one worker.")
         parent = os.path.dirname(self.dest)
@@ -498,12 +516,19 @@ class Dump:
             existing = os.path.dirname(existing)
         status = os.statvfs(existing)
         free = status.f_bavail * status.f_frsize
-        needed = self.result["database"]["size_bytes"]
-        if free < needed:
+        database = self.result["database"]["size_bytes"]
+        reserve = self.params["reserve_bytes"]
+        for path in self.params["reserve_paths"]:
+            try:
+                reserve = max(0, reserve - os.path.getsize(path))
+            except OSError:
+                pass  # not written yet (or renamed meanwhile): still to come
+        if free < database + reserve:
+            also = f" and {reserve // 1048576} MiB more are still to be written beside it" if reserve > 0 else ""
             self.fail(
-                f"{existing} has {free // 1048576} MiB free and the database takes {needed // 1048576} MiB: "
+                f"{existing} has {free // 1048576} MiB free, the database takes {database // 1048576} MiB{also}: "
                 "free some space (remove older backups; the backup role keeps backup_keep_count of them after each backup) "
-                "or, when the dump is known to be smaller, call this module with check_free_space=false."
+                "or, when the dump is known to be smaller, call this module with check_free_space=false. Nothing was dumped."
             )
 
     def _dump(self, client: ClientSession, pg_dump: str, conninfo: str, snapshot: str) -> None:

@@ -9,6 +9,9 @@ Another session holds a SHARE lock on a table (reads go on, the restore's DROP w
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from conftest import (
@@ -97,9 +100,29 @@ def test_a_restore_cut_off_while_waiting_keeps_the_window_open_and_says_to_check
         # The rescue starts the app again (in maintenance) without waiting for it.
         answer = testbed.wait_for(_health, timeout=60)
         assert answer and answer["maintenanceMode"] is True, answer
+        first_safety = re.search(r"return to the state before the rollback with playbooks/rollback.yml -e backup_id=(\S+)", said)
+        assert first_safety, said[-3000:]
+        first_safety = first_safety.group(1)
+        assert json.loads(app.file(f"{APP_ROOT}/state/rollback-undo.json").content_string)["safety_backup_id"] == first_safety
+
+        # Run again once the lock is gone: it takes a safety backup of the state the failed attempt left, and its
+        # undo advice still names the first one, which holds the state before the rollback.
+        psql(db, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{HOLDER}'")
+        again = rollback(backup_id=golden, confirm_rollback=golden)
+        said = _said(again.output)
+        assert again.rc == 0, again.output[-3000:]
+        second_safety = journal(app)[-1]["safety_backup_id"]
+        assert second_safety and second_safety != first_safety
+        assert (f"To undo: playbooks/rollback.yml -e backup_id={first_safety} -e confirm_rollback={first_safety} (the state before "
+                f"the first attempt of this rollback, which failed; this run's safety backup {second_safety} holds") in said, said[-2000:]
+        assert journal(app)[-1]["undo_backup_id"] == first_safety
+        assert not app.file(f"{APP_ROOT}/state/rollback-undo.json").exists
+        assert health()["maintenanceMode"] is False
     finally:
-        closed = testbed.run_playbook("playbooks/maintenance.yml", extra_vars={"maintenance_state": "closed"})
-    assert closed.rc == 0, closed.output[-2000:]
+        answer = _health()
+        if answer is None or answer["maintenanceMode"]:
+            closed = testbed.run_playbook("playbooks/maintenance.yml", extra_vars={"maintenance_state": "closed"})
+            assert closed.rc == 0, closed.output[-2000:]
     assert health()["maintenanceMode"] is False
 
 

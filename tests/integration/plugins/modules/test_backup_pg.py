@@ -375,6 +375,20 @@ def test_a_dump_that_cannot_be_named_fails_with_a_sentence(fresh: Sandbox) -> No
     assert _docker("ls", "-A", f"{WORK}/db.dump").stdout.split() == ["not-ours"]
 
 
+def test_free_space_counts_what_is_still_to_be_written_beside_the_dump(fresh: Sandbox) -> None:
+    free = int(_docker("df", "-B1", "--output=avail", WORK).stdout.split()[-1])
+    beside = free + 2**30
+    refused = _dump(f"{WORK}/db.dump", reserve_bytes=beside)
+    assert refused.get("failed")
+    assert f"MiB free, the database takes {refused['database']['size_bytes'] // 1048576} MiB and {beside // 1048576} MiB more" in refused["msg"]
+    assert refused["msg"].endswith("Nothing was dumped.")
+    assert sorted(_docker("ls", "-A", WORK).stdout.split()) == [".env"]
+    # What the archive holds already (a sparse file: it takes no room) is no longer asked for.
+    assert _docker("truncate", "-s", str(beside), f"{WORK}/.uploads.tar.partial").returncode == 0
+    dumped = _dump(f"{WORK}/db.dump", reserve_bytes=beside, reserve_paths=[f"{WORK}/.uploads.tar.partial", f"{WORK}/uploads.tar"])
+    assert not dumped.get("failed"), dumped.get("msg")
+
+
 def test_failed_dump_leaves_nothing(fresh: Sandbox) -> None:
     _docker("sh", "-c", f"sed 's/@/-wrong@/' {WORK}/.env > {WORK}/wrong.env")
     dumped = run_in_container("nekomorto.ops.pg_dump", {"env_file": f"{WORK}/wrong.env", "dest": f"{WORK}/db.dump"})
