@@ -14,13 +14,14 @@ description:
     the directory format (one file per table, written by O(jobs) parallel workers).
   - 'Before dumping: checks that C(pg_dump) is of the server''s major version or newer (an older one refuses to
     dump, so the module says which client to install), and that the destination''s file system has room for
-    the database.'
+    the database (and O(reserve_bytes)).'
   - The module opens one read-only, repeatable-read transaction, exports its snapshot and gives it to
     C(pg_dump) (C(--snapshot)), so that the row counts and the applied Prisma migrations it reports describe
     exactly the data in the dump.
   - 'Then the dump is verified: C(pg_dump) exited 0, its output is not empty, C(pg_restore --list) reads it
     back and lists data for every table counted, and with O(verify=full) C(pg_restore) reads every data block.
-    Only then is it renamed from its temporary name to O(dest). On any failure nothing is left at O(dest).'
+    Only then is it renamed from its temporary name to O(dest). On any failure the temporary name is removed; O(dest)
+    appears only by that last rename, and whatever stands there is never removed.'
   - The password never appears on a command line or in the environment of C(pg_dump); it is written to a 0600
     password file in a private temporary folder, removed when the module ends.
 author:
@@ -77,7 +78,8 @@ options:
     default: list
   check_free_space:
     description:
-      - Refuse to start when the file system of O(dest) has less free space than the database's size on disk.
+      - Refuse to start when the file system of O(dest) has less free space than the database's size on disk plus
+        O(reserve_bytes).
     type: bool
     default: true
   reserve_bytes:

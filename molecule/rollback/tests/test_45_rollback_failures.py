@@ -105,6 +105,18 @@ def test_a_restore_cut_off_while_waiting_keeps_the_window_open_and_says_to_check
         first_safety = first_safety.group(1)
         assert json.loads(app.file(f"{APP_ROOT}/state/rollback-undo.json").content_string)["safety_backup_id"] == first_safety
 
+        # Run again while the lock is still held: this run restores nothing, and says that the data and the window are
+        # as the first attempt left them, naming the first safety backup (not its own) to return to.
+        stuck = rollback(backup_id=golden, confirm_rollback=golden, restore_lock_timeout=3)
+        said = _said(stuck.output)
+        assert stuck.rc != 0
+        assert "Nothing was restored by this run: the database and the uploads are as an earlier attempt" in said, said[-3000:]
+        assert "the window that attempt left stays OPEN on nekomorto-rb-app1" in said
+        assert f"-e backup_id={first_safety} -e confirm_rollback={first_safety}" in said
+        assert json.loads(app.file(f"{APP_ROOT}/state/rollback-undo.json").content_string)["safety_backup_id"] == first_safety
+        answer = testbed.wait_for(_health, timeout=60)
+        assert answer and answer["maintenanceMode"] is True, answer
+
         # Run again once the lock is gone: it takes a safety backup of the state the failed attempt left, and its
         # undo advice still names the first one, which holds the state before the rollback.
         psql(db, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{HOLDER}'")
