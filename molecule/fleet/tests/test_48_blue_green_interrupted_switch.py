@@ -4,6 +4,7 @@ requests to as the live one and finishes the switch, instead of restarting that 
 
 from __future__ import annotations
 
+import testbed
 from conftest import APP2, APP2_PORTS, APP_ROOT, deploy, flat, member, under_load, unit_state, version_at
 
 
@@ -34,3 +35,57 @@ def test_the_next_run_finishes_the_switch_without_touching_the_serving_instance(
     assert again.rc == 0, again.output[-3000:]
     assert again.recap()[APP2]["changed"] == 0
     assert "a switch was interrupted" not in flat(again.output)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return testbed.http(f"http://127.0.0.1:{port}/api/version").status == 200
+    except OSError:
+        return False
+
+
+def test_an_interrupted_first_switch_leaves_no_unit_of_the_restart_strategy_running(app2, edge):
+    """A first switch from the restart strategy's unit, interrupted after the edge moved to green, before anything
+    was recorded: that unit went on running (and starting at boot) on app_port, which is blue's port here, so the
+    next release could not start on blue. The next run stops it, with or without something to restart."""
+    unit = "/etc/systemd/system/nekomorto.service"
+    if app2.file(f"{APP_ROOT}/instances/active").content_string.strip() != "green":
+        # The restart strategy's unit shares blue's port: green must be the live instance. An env file newer than
+        # the live process makes the same version start on the other instance.
+        app2.run_expect([0], f"touch {APP_ROOT}/shared/.env")
+        flipped = deploy(version_at(APP2_PORTS["blue"]), "--limit", APP2)
+        assert flipped.rc == 0, flipped.output[-3000:]
+    assert app2.file(f"{APP_ROOT}/instances/active").content_string.strip() == "green"
+    version = version_at(APP2_PORTS["green"])
+
+    def interrupted() -> None:
+        # The unit of the restart strategy, as it ran before the switch: on app_port, with blue stopped.
+        app2.run_expect([0], f"sed 's/%i/blue/g' /etc/systemd/system/nekomorto@.service > {unit} && systemctl daemon-reload"
+                             f" && systemctl enable --now nekomorto && rm -f {APP_ROOT}/instances/active")
+        assert testbed.wait_for(lambda: _answers(APP2_PORTS["blue"]), timeout=60)
+
+    try:
+        interrupted()
+        green = unit_state(app2, "nekomorto@green")["MainPID"]
+        run = deploy(version, "--limit", APP2)
+        assert run.rc == 0, run.output[-3000:]
+        assert "a switch was interrupted after the edge moved" in flat(run.output)
+        assert unit_state(app2, "nekomorto")["ActiveState"] == "inactive"
+        assert app2.run("systemctl is-enabled nekomorto").stdout.strip() == "disabled"
+        assert unit_state(app2, "nekomorto@green")["MainPID"] == green
+        assert app2.file(f"{APP_ROOT}/instances/active").content_string.strip() == "green"
+
+        # With something to restart: the new instance is blue, on the port that unit held.
+        interrupted()
+        app2.run_expect([0], f"touch {APP_ROOT}/shared/.env")
+        run = deploy(version, "--limit", APP2)
+        assert run.rc == 0, run.output[-3000:]
+        assert "a switch was interrupted after the edge moved" in flat(run.output)
+        assert unit_state(app2, "nekomorto")["ActiveState"] == "inactive"
+        assert app2.run("systemctl is-enabled nekomorto").stdout.strip() == "disabled"
+        assert app2.file(f"{APP_ROOT}/instances/active").content_string.strip() == "blue"
+        assert f"server 127.0.0.1:{APP2_PORTS['blue']} " in member(edge, APP2)
+        assert unit_state(app2, "nekomorto@green")["ActiveState"] == "inactive"
+        assert version_at(APP2_PORTS["blue"]) == version
+    finally:
+        app2.run(f"systemctl disable --now nekomorto; rm -f {unit}; systemctl daemon-reload")
