@@ -4,6 +4,8 @@ requests to as the live one and finishes the switch, instead of restarting that 
 
 from __future__ import annotations
 
+import re
+
 import testbed
 from conftest import APP2, APP2_PORTS, APP_ROOT, deploy, flat, member, under_load, unit_state, version_at
 
@@ -89,3 +91,40 @@ def test_an_interrupted_first_switch_leaves_no_unit_of_the_restart_strategy_runn
         assert version_at(APP2_PORTS["blue"]) == version
     finally:
         app2.run(f"systemctl disable --now nekomorto; rm -f {unit}; systemctl daemon-reload")
+
+
+def _edge_port(edge) -> int:
+    return int(re.search(r"server 127\.0\.0\.1:(\d+) ", member(edge, APP2)).group(1))
+
+
+def test_a_maintenance_window_on_an_interrupted_switch_keeps_the_release_that_serves(app2, edge):
+    """The window's restart (blue/green: the live release on the idle instance) took the release `current` names.
+    After a switch interrupted once the edge moved, that is the release before the deploy: the window served it
+    (on a database already migrated for the new one). It now starts the release of the instance the edge sends
+    requests to, and finishes the switch."""
+    live = app2.file(f"{APP_ROOT}/instances/active").content_string.strip()
+    before = {"blue": "green", "green": "blue"}[live]
+    version = version_at(APP2_PORTS[live])
+    live_release = app2.file(f"{APP_ROOT}/instances/{live}").linked_to
+    older = app2.run(f"ls -d {APP_ROOT}/releases/v1-*").stdout.split()
+    assert len(older) == 1 and older[0] != live_release
+    assert _edge_port(edge) == APP2_PORTS[live]
+    # What the interrupted run left: the record and `current` on the instance before, which runs the older release.
+    app2.run_expect([0], f"ln -sfn {older[0]} {APP_ROOT}/instances/{before} && echo {before} > {APP_ROOT}/instances/active"
+                         f" && ln -sfn {older[0]} {APP_ROOT}/current && systemctl start nekomorto@{before}")
+    window = {"maintenance_allow_partial": True}
+    try:
+        opened = testbed.run_playbook("playbooks/maintenance.yml", "--limit", APP2,
+                                      extra_vars={"maintenance_state": "open", **window})
+        assert opened.rc == 0, opened.output[-3000:]
+        assert "a switch was interrupted after the edge moved" in flat(opened.output)
+        assert _edge_port(edge) == APP2_PORTS[before]
+        assert version_at(APP2_PORTS[before]) == version
+        assert app2.file(f"{APP_ROOT}/current").linked_to == live_release
+        assert app2.file(f"{APP_ROOT}/instances/active").content_string.strip() == before
+    finally:
+        closed = testbed.run_playbook("playbooks/maintenance.yml", "--limit", APP2,
+                                      extra_vars={"maintenance_state": "closed", **window})
+    assert closed.rc == 0, closed.output[-3000:]
+    assert version_at(_edge_port(edge)) == version
+    assert app2.file(f"{APP_ROOT}/current").linked_to == live_release
