@@ -1,6 +1,7 @@
 """A blue/green switch interrupted after the edge moved to the new instance, before the colour was recorded
 (and `current` switched, and the old instance stopped): the next run takes the instance the edge sends
-requests to as the live one and finishes the switch, instead of restarting that instance as the idle one."""
+requests to as the live one and finishes the switch, instead of restarting that instance as the idle one. Also
+after a first switch from the restart strategy's unit, and when the next run is a maintenance window."""
 
 from __future__ import annotations
 
@@ -8,6 +9,17 @@ import re
 
 import testbed
 from conftest import APP2, APP2_PORTS, APP_ROOT, deploy, flat, member, under_load, unit_state, version_at
+
+
+def _answers(port: int) -> bool:
+    try:
+        return testbed.http(f"http://127.0.0.1:{port}/api/version").status == 200
+    except OSError:
+        return False
+
+
+def _edge_port(edge) -> int:
+    return int(re.search(r"server 127\.0\.0\.1:(\d+) ", member(edge, APP2)).group(1))
 
 
 def test_the_next_run_finishes_the_switch_without_touching_the_serving_instance(app2, edge):
@@ -37,13 +49,6 @@ def test_the_next_run_finishes_the_switch_without_touching_the_serving_instance(
     assert again.rc == 0, again.output[-3000:]
     assert again.recap()[APP2]["changed"] == 0
     assert "a switch was interrupted" not in flat(again.output)
-
-
-def _answers(port: int) -> bool:
-    try:
-        return testbed.http(f"http://127.0.0.1:{port}/api/version").status == 200
-    except OSError:
-        return False
 
 
 def test_an_interrupted_first_switch_leaves_no_unit_of_the_restart_strategy_running(app2, edge):
@@ -77,11 +82,14 @@ def test_an_interrupted_first_switch_leaves_no_unit_of_the_restart_strategy_runn
         assert unit_state(app2, "nekomorto@green")["MainPID"] == green
         assert app2.file(f"{APP_ROOT}/instances/active").content_string.strip() == "green"
 
-        # With something to restart: the new instance is blue, on the port that unit held.
+        # With something to restart: the new instance is blue, on the port that unit held, so the unit must be stopped
+        # before blue starts (blue would fail to listen, then start again by its restart policy once the port is free).
         interrupted()
         app2.run_expect([0], f"touch {APP_ROOT}/shared/.env")
+        started = app2.run("date +%s").stdout.strip()
         run = deploy(version, "--limit", APP2)
         assert run.rc == 0, run.output[-3000:]
+        assert "EADDRINUSE" not in app2.run(f"journalctl -u nekomorto@blue --since @{started} --no-pager").stdout
         assert "a switch was interrupted after the edge moved" in flat(run.output)
         assert unit_state(app2, "nekomorto")["ActiveState"] == "inactive"
         assert app2.run("systemctl is-enabled nekomorto").stdout.strip() == "disabled"
@@ -91,10 +99,9 @@ def test_an_interrupted_first_switch_leaves_no_unit_of_the_restart_strategy_runn
         assert version_at(APP2_PORTS["blue"]) == version
     finally:
         app2.run(f"systemctl disable --now nekomorto; rm -f {unit}; systemctl daemon-reload")
-
-
-def _edge_port(edge) -> int:
-    return int(re.search(r"server 127\.0\.0\.1:(\d+) ", member(edge, APP2)).group(1))
+        if not app2.file(f"{APP_ROOT}/instances/active").exists:
+            colour = {port: name for name, port in APP2_PORTS.items()}[_edge_port(edge)]
+            app2.run_expect([0], f"echo {colour} > {APP_ROOT}/instances/active")
 
 
 def test_a_maintenance_window_on_an_interrupted_switch_keeps_the_release_that_serves(app2, edge):
@@ -123,6 +130,8 @@ def test_a_maintenance_window_on_an_interrupted_switch_keeps_the_release_that_se
         assert app2.file(f"{APP_ROOT}/current").linked_to == live_release
         assert app2.file(f"{APP_ROOT}/instances/active").content_string.strip() == before
     finally:
+        # Whatever happened above, the window's close must not start the older release for the tests after this one.
+        app2.run_expect([0], f"[ \"$(readlink -f {APP_ROOT}/current)\" = {live_release} ] || ln -sfn {live_release} {APP_ROOT}/current")
         closed = testbed.run_playbook("playbooks/maintenance.yml", "--limit", APP2,
                                       extra_vars={"maintenance_state": "closed", **window})
     assert closed.rc == 0, closed.output[-3000:]
