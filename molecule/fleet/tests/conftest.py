@@ -73,6 +73,14 @@ def under_load():
         print(f"load through the edge: {report.summary()}")
 
 
+def answers(url: str) -> bool:
+    """Whether the app answers 200 there (False while it is still starting: nothing listens yet)."""
+    try:
+        return testbed.http(url).status == 200
+    except OSError:
+        return False
+
+
 def version_at(port: int) -> str:
     return testbed.http(f"http://127.0.0.1:{port}/api/version").json()["version"]
 

@@ -8,14 +8,7 @@ from __future__ import annotations
 import re
 
 import testbed
-from conftest import APP2, APP2_PORTS, APP_ROOT, deploy, flat, member, under_load, unit_state, version_at
-
-
-def _answers(port: int) -> bool:
-    try:
-        return testbed.http(f"http://127.0.0.1:{port}/api/version").status == 200
-    except OSError:
-        return False
+from conftest import APP2, APP2_PORTS, APP_ROOT, answers, deploy, flat, member, under_load, unit_state, version_at
 
 
 def _edge_port(edge) -> int:
@@ -69,7 +62,7 @@ def test_an_interrupted_first_switch_leaves_no_unit_of_the_restart_strategy_runn
         # The unit of the restart strategy, as it ran before the switch: on app_port, with blue stopped.
         app2.run_expect([0], f"sed 's/%i/blue/g' /etc/systemd/system/nekomorto@.service > {unit} && systemctl daemon-reload"
                              f" && systemctl enable --now nekomorto && rm -f {APP_ROOT}/instances/active")
-        assert testbed.wait_for(lambda: _answers(APP2_PORTS["blue"]), timeout=60)
+        assert testbed.wait_for(lambda: answers(f"http://127.0.0.1:{APP2_PORTS['blue']}/api/version"), timeout=60)
 
     try:
         interrupted()

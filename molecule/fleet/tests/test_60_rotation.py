@@ -6,15 +6,7 @@ import json
 import shlex
 
 import testbed
-from conftest import APP1, APP1_PORT, APP2, APP2_PORTS, APP3, APP3_PORT, APP_ROOT, EDGE_URL, flat, member, upstreams_logged
-
-
-def _answers(url: str) -> bool:
-    """Whether the app answers 200 there (False while it is still starting: nothing listens yet)."""
-    try:
-        return testbed.http(url).status == 200
-    except OSError:
-        return False
+from conftest import APP1, APP1_PORT, APP2, APP2_PORTS, APP3, APP3_PORT, APP_ROOT, EDGE_URL, answers, flat, member, upstreams_logged
 
 
 def _rotation(state: str, host: str) -> testbed.PlaybookRun:
@@ -77,7 +69,7 @@ def test_a_host_that_does_not_answer_healthy_is_not_put_back(edge, app3):
         assert "# rotation: out (operator)\n" in member(edge, APP3)
     finally:
         app3.run_expect([0], "systemctl start nekomorto")
-    assert testbed.wait_for(lambda: _answers(f"http://127.0.0.1:{APP3_PORT}/api/health"), timeout=60)
+    assert testbed.wait_for(lambda: answers(f"http://127.0.0.1:{APP3_PORT}/api/health"), timeout=60)
     back = _rotation("in", APP3)
     assert back.rc == 0, back.output
     assert "# rotation: in\n" in member(edge, APP3)
