@@ -381,17 +381,18 @@ def _empty_result(module: AnsibleModule) -> dict[str, t.Any]:
     }
 
 
-def _tree_size(path: str) -> int:
+def _checksums(path: str, name: str) -> tuple[dict[str, str], int]:
+    """({name: sha256}, size) for a dump file; for a dump folder, the sha256 of each file by name/relative path,
+    and their total size."""
     if os.path.isfile(path):
-        return os.path.getsize(path)
-    return sum(os.path.getsize(os.path.join(root, name)) for root, _dirs, files in os.walk(path) for name in files)
-
-
-def _checksums(path: str, name: str) -> dict[str, str]:
-    """{name: sha256} for a dump file, {name/relative path: sha256} for each file of a dump folder."""
-    if os.path.isfile(path):
-        return {name: sha256_file(path)[0]}
-    return {f"{name}/{relative}": sha256_file(os.path.join(path, relative))[0] for relative in list_files(path)}
+        files = {name: path}
+    else:
+        files = {f"{name}/{relative}": os.path.join(path, relative) for relative in list_files(path)}
+    checksums, size = {}, 0
+    for key, full in files.items():
+        checksums[key], read = sha256_file(full)
+        size += read
+    return checksums, size
 
 
 def _remove(path: str) -> None:
@@ -586,10 +587,9 @@ class Dump:
             if reading.returncode != 0:
                 raise ToolError(f"pg_restore cannot read every block of the dump (exit {reading.returncode}): {tail(stderr)}. "
                                 "The dump was removed.")
-        self.result["checksums"] = _checksums(self.partial, os.path.basename(self.dest))
+        self.result["checksums"], self.result["size_bytes"] = _checksums(self.partial, os.path.basename(self.dest))
         if self.params["format"] == "custom":
             self.result["sha256"] = self.result["checksums"][os.path.basename(self.dest)]
-        self.result["size_bytes"] = _tree_size(self.partial)
         self.result["durations"]["verify"] = round(time.monotonic() - started, 3)
 
     def _cleanup(self) -> None:
