@@ -21,12 +21,17 @@ options:
     description:
       - Headers added to every request.
       - For example an C(X-Forwarded-For) header with a public address, to be answered as a public client
-        is answered, or C(X-Operational-Health-Token) to unlock the detailed health payload.
+        is answered. The health token is better given to P(nekomorto.ops.app_health#module)'s own C(token) option.
+      - The values of headers whose names contain C(token), C(auth), C(cookie), C(secret), C(password) or
+        C(key) are secrets - masked in the output and not sent on when a redirect leads to another host.
     type: dict
     default: {}
   timeout:
     description:
-      - Seconds to wait for each request (connection and answer).
+      - Seconds to wait for each request, from its connection to the last byte of its answer (a body still
+        arriving then is cut, and the request fails).
+      - Requests to the loopback (V(127.0.0.1), V(::1), V(localhost)) never go through a proxy of the
+        environment (C(http_proxy)); others follow it and C(no_proxy).
     type: float
     default: 10
   validate_certs:

@@ -47,7 +47,7 @@ _JSON_SWITCH_MARKERS = ("DUAL_WRITE", "DUALWRITE", "JSON_FALLBACK", "JSON_WRITE"
 
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _SQL_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_$]{0,62}"
-_SESSION_TABLE = re.compile(rf"^{_SQL_IDENTIFIER}(\.{_SQL_IDENTIFIER})?$")
+_SESSION_TABLE = re.compile(rf"^{_SQL_IDENTIFIER}$")
 
 
 def is_secret_value(value: str) -> bool:
@@ -145,8 +145,10 @@ def check_database_url(value: str) -> list[str]:
 
 
 def check_session_secret(value: str, min_length: int = DEFAULT_MIN_SECRET_LENGTH) -> list[str]:
-    if not value:
-        return ["SESSION_SECRET: is empty; the app refuses to start without it"]
+    if not value.strip():
+        return ["SESSION_SECRET: is empty or blank; the app refuses to start without it"]
+    if value != value.strip():
+        return ["SESSION_SECRET: starts or ends with blanks, which the app trims away; remove them"]
     if len(value) < min_length:
         return [
             f"SESSION_SECRET: shorter than {min_length} characters; generate a longer one "
@@ -223,7 +225,9 @@ def check_session_table(value: str) -> list[str]:
     if not _SESSION_TABLE.match(value):
         return [
             "SESSION_TABLE: must be a table name (letters, digits, _ and $, not starting with a digit, "
-            "at most 63 characters), optionally schema-qualified as schema.table"
+            "at most 63 characters), without a schema: the app's session store quotes the whole name as one "
+            "table (schema.table would be a table named so); a table of another schema is found through the "
+            "role's search_path"
         ]
     return []
 

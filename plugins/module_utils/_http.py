@@ -6,11 +6,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
+import socket
+import threading
 import time
 import traceback
 import typing as t
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 try:
     import requests
@@ -25,15 +30,46 @@ else:
 # How much of an unexpected body a message quotes.
 _SNIPPET_CHARS = 160
 
+# Header names whose values are secrets: never shown, never sent on to another host by a redirect.
+_SECRET_HEADER_NAME = re.compile(r"token|auth|cookie|secret|password|key", re.IGNORECASE)
+
 
 def http_argument_spec() -> dict[str, dict[str, t.Any]]:
     """Options shared by the modules that talk to the app over HTTP."""
     return {
         "base_url": {"type": "str", "required": True},
-        "headers": {"type": "dict", "default": {}},
+        # no_log keeps them out of the host's log of the invocation; protect_headers() unmasks all but the secret ones.
+        "headers": {"type": "dict", "default": {}, "no_log": True},
         "timeout": {"type": "float", "default": 10.0},
         "validate_certs": {"type": "bool", "default": True},
     }
+
+
+def secret_header_values(headers: dict[str, t.Any] | None) -> list[str]:
+    """The values of the headers whose names say they hold a secret (a token, a cookie, credentials)."""
+    return [str(value) for name, value in (headers or {}).items() if value and _SECRET_HEADER_NAME.search(str(name))]
+
+
+def protect_headers(module: t.Any) -> None:
+    """Mask only the secret header values in the module's output (C(headers) is no_log, which masks them all)."""
+    secret = set(secret_header_values(module.params["headers"]))
+    shown = {str(value) for value in module.params["headers"].values() if value}
+    module.no_log_values.difference_update(shown - secret)
+    module.no_log_values.update(secret)
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether the URL names this host's loopback (127.0.0.0/8, ::1, localhost)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def join_url(base_url: str, path: str) -> str:
@@ -113,36 +149,116 @@ def _root_cause(exc: BaseException) -> str:
     return text.split(": ", 1)[-1] if text.startswith("<") else text
 
 
+class _Session(requests.Session if HAS_REQUESTS else object):  # type: ignore[misc]
+    """A session that drops the caller's secret headers on a redirect to another host, as requests drops
+    C(Authorization): a token given in C(headers) is not sent on to wherever the answer points."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secret_header_names: set[str] = set()
+
+    def rebuild_auth(self, prepared_request: t.Any, response: t.Any) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in self.secret_header_names:
+                prepared_request.headers.pop(name, None)
+
+
 class HttpClient:
-    """A requests session with the module's TLS setting, timeout and extra headers."""
+    """A requests session with the module's TLS setting, timeout and extra headers.
+
+    Requests to the loopback go direct: a proxy of the environment (C(http_proxy)) is for the outside.
+    Each request, its body included, ends within its timeout: a body still arriving then is cut.
+    """
 
     def __init__(self, timeout: float, validate_certs: bool, headers: dict[str, str] | None = None) -> None:
         self.timeout = timeout
-        self.session = requests.Session()
-        self.session.verify = validate_certs
-        self.session.headers.update({str(key): str(value) for key, value in (headers or {}).items()})
+        self._validate_certs = validate_certs
+        self._headers = {str(key): str(value) for key, value in (headers or {}).items()}
+        self._sessions: dict[bool, _Session] = {}
+
+    def _session(self, url: str) -> _Session:
+        direct = is_loopback_url(url)
+        if direct not in self._sessions:
+            session = _Session()
+            session.verify = self._validate_certs
+            session.headers.update(self._headers)
+            session.trust_env = not direct
+            self._sessions[direct] = session
+        return self._sessions[direct]
 
     def request(self, method: str, url: str, headers: dict[str, str] | None = None, timeout: float | None = None) -> HttpAnswer:
         """Send one request (waiting at most timeout, by default the client's); never raises for network or HTTP errors."""
         extra = {str(key): str(value) for key, value in (headers or {}).items()}
         wait = self.timeout if timeout is None else timeout
         started = time.monotonic()
+        session = self._session(url)
+        session.secret_header_names = {name for name in {**self._headers, **extra} if _SECRET_HEADER_NAME.search(name)}
         try:
-            response = self.session.request(method, url, headers=extra, timeout=wait)
+            response = session.request(method, url, headers=extra, timeout=wait, stream=True)
         except requests.exceptions.RequestException as exc:
             return HttpAnswer(url=url, latency_ms=_elapsed_ms(started), error=describe_request_error(exc, wait))
-        answer = HttpAnswer(
-            url=url,
+        try:
+            body, cut = _read_body(response, started + wait)
+        except requests.exceptions.RequestException as exc:
+            return HttpAnswer(url=url, status=response.status_code, latency_ms=_elapsed_ms(started),
+                              error=describe_request_error(exc, wait))
+        finally:
+            response.close()
+        if cut:
+            return HttpAnswer(url=url, status=response.status_code, latency_ms=_elapsed_ms(started),
+                              error=f"no complete answer within {wait:g} s (its body was still arriving)")
+        return HttpAnswer(
+            url=response.url or url,
             status=response.status_code,
             headers={key.lower(): value for key, value in response.headers.items()},
-            text=response.text,
+            text=_decode(body, response.encoding),
             latency_ms=_elapsed_ms(started),
         )
-        response.close()
-        return answer
 
     def close(self) -> None:
-        self.session.close()
+        for session in self._sessions.values():
+            session.close()
+
+
+def _read_body(response: t.Any, deadline: float) -> tuple[bytes, bool]:
+    """The body, and whether the deadline cut it. Each read waits at most the request's timeout, but a
+    body that trickles in would go on for ever: at the deadline the connection is shut down, which also
+    wakes a read that waits."""
+    cut = threading.Event()
+
+    def shut() -> None:
+        cut.set()
+        sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), shut)
+    timer.daemon = True
+    timer.start()
+    body = bytearray()
+    try:
+        for chunk in response.iter_content(chunk_size=65536):
+            body += chunk
+            if cut.is_set():
+                break
+    except requests.exceptions.RequestException:
+        if not cut.is_set():
+            raise
+    finally:
+        timer.cancel()
+    return bytes(body), cut.is_set()
+
+
+def _decode(body: bytes, encoding: str | None) -> str:
+    """As requests' text, without guessing: the charset the answer names, else UTF-8 (JSON's)."""
+    try:
+        return body.decode(encoding or "utf-8", errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
 
 
 def _elapsed_ms(started: float) -> int:

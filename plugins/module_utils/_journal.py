@@ -90,10 +90,10 @@ def append_record(path: str, data: bytes, mode: int, uid: int | None = None, gid
     not serialise appends themselves.
     """
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
         created = True
     except FileExistsError:
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
         created = False
     try:
         status = os.fstat(descriptor)
@@ -102,10 +102,19 @@ def append_record(path: str, data: bytes, mode: int, uid: int | None = None, gid
         if (uid is not None and uid != status.st_uid) or (gid is not None and gid != status.st_gid):
             os.fchown(descriptor, -1 if uid is None else uid, -1 if gid is None else gid)
         fcntl.flock(descriptor, fcntl.LOCK_EX)
-        written = os.write(descriptor, data)
-        if written != len(data):
-            raise OSError(f"short write to {path}: {written} of {len(data)} bytes")
-        os.fsync(descriptor)
+        # A line an earlier write left torn (a full disk, a crash) ends here, so this one stays whole.
+        size = os.fstat(descriptor).st_size
+        if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        try:
+            written = os.write(descriptor, data)
+            if written != len(data):
+                raise OSError(f"short write to {path}: {written} of {len(data)} bytes")
+            os.fsync(descriptor)
+        except OSError:
+            # Nothing of this line stays: the next append would be glued to it.
+            os.ftruncate(descriptor, size)
+            raise
     finally:
         os.close(descriptor)
     return created

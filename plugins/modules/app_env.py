@@ -21,12 +21,13 @@ description:
   - 'Rules: names match C(^[A-Za-z_][A-Za-z0-9_]*$); no value holds a line break, a carriage return or a NUL;
     C(NODE_ENV) is required and one of C(production), C(staging), C(development), C(test) (a warning is given
     for anything but C(production)); C(DATABASE_URL) is required, a C(postgresql://) or C(postgres://) URL with
-    a user, a host, a database and a valid port if one is given; C(SESSION_SECRET) is required, non-empty and at
-    least O(min_secret_length) characters (C(SESSION_SECRETS) does not replace it); C(APP_ORIGIN) is required
+    a user, a host, a database and a valid port if one is given; C(SESSION_SECRET) is required, not blank, without
+    blanks around it (the app trims them) and at least O(min_secret_length) characters (C(SESSION_SECRETS) does not replace it); C(APP_ORIGIN) is required
     and C(ADMIN_ORIGINS) optional, each a comma-separated list of absolute origins C(scheme://host[:port]) with
     no path, query, fragment or trailing slash, in C(https) unless the host is in O(allow_http_origins) or
-    C(NODE_ENV) is explicitly C(staging), C(development) or C(test); C(SESSION_TABLE) is a table name, optionally
-    C(schema.table); C(MAINTENANCE_MODE) is one of C(1 true yes on 0 false no off) in any case (the app reads
+    C(NODE_ENV) is explicitly C(staging), C(development) or C(test); C(SESSION_TABLE) is a table name without a
+    schema (the session store of the app quotes it whole); C(MAINTENANCE_MODE) is one of C(1 true yes on 0 false
+    no off) in any case (the app reads
     any other value as false, so the module refuses it); C(PORT) is an integer from 1 to 65535.'
   - The runbook forbids dual-write with JSON and a rollback to JSON, so the module refuses a data-source setting
     (C(DATA_SOURCE), C(DATA_BACKEND), C(STORAGE_DRIVER), C(DB_MODE), any name ending in C(_DATA_SOURCE)) whose
@@ -232,6 +233,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._envfile import (
     ParsedEnv,
     ordered_names,
     parse_env,
+    quote_value,
     render_env,
 )
 from ansible_collections.nekomorto.ops.plugins.module_utils._files import (
@@ -325,7 +327,8 @@ class AppEnv:
         if problems:
             count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
             self.module.fail_json(
-                msg=f"The app environment has {count}; fix them in the inventory (or vault): " + " | ".join(problems),
+                msg=f"The app environment has {count}; fix them in the inventory (or vault): " + " | ".join(problems)
+                + ". Nothing was changed.",
                 **self._result(keys=keys, problems=problems),
             )
 
@@ -388,7 +391,12 @@ class AppEnv:
         before_text = ""
         if state.exists:
             note = "# (the file is not in the managed layout: it is rewritten)\n" if layout_changed else ""
-            body = render_env(before, self._masked(before, after, after=False))
+            # A line the file has now may have no portable spelling (it was written by hand): shown as such, since
+            # the new file replaces it.
+            shown_before = {**{name: "<a value with no portable spelling>" for name, value in before.items()
+                               if quote_value(value) is None},
+                            **self._masked(before, after, after=False)}
+            body = render_env(before, shown_before)
             before_text = f"# {state.describe()}\n{note}{body.removeprefix(HEADER)}"
         after_body = render_env(after, self._masked(after, before, after=True)).removeprefix(HEADER)
         return {

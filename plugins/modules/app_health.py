@@ -13,7 +13,7 @@ description:
   - Sends C(GET /api/health) (or another health path) to the app and compares the JSON payload with what the
     operator expects, as the app's own C(npm run api:health:check) does.
   - A C(degraded) answer passes by default, like the app's check; a C(fail) answer (HTTP 503, a critical check
-    such as an unreachable database) does not.
+    such as an unreachable database) does not, unless O(accepted_statuses) names V(fail).
   - With O(retries), the request is repeated until every expectation holds, which makes the module the gate
     after a restart (the app needs a few seconds to answer) or after a maintenance toggle.
   - The module only reads; it reports C(changed=false) and runs for real in check mode.
@@ -27,7 +27,8 @@ options:
   path:
     description:
       - Path of the health endpoint, appended to O(base_url).
-      - V(/api/health/ready) answers the same payload; V(/api/health/live) never touches the database.
+      - V(/api/health/ready) answers the same payload; V(/api/health/live) never touches the database and has
+        no C(dataSource), so ask it with O(expect_source=null).
     type: str
     default: /api/health
   expect_source:
@@ -110,7 +111,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 url:
-  description: The URL that was requested.
+  description: The URL that answered last (where a redirect led; the requested one when nothing answered).
   returned: always
   type: str
   sample: http://127.0.0.1:8080/api/health
@@ -189,6 +190,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._http import (
     REQUESTS_IMPORT_ERROR,
     HttpClient,
     http_argument_spec,
+    protect_headers,
     join_url,
 )
 
@@ -253,6 +255,7 @@ class HealthProbe:
         latency_ms = 0
         attempts = 0
         deadline = started + self.max_wait if self.max_wait > 0 else None
+        url = self.url
         while attempts < self.attempts_allowed:
             if attempts:
                 if deadline is not None and time.monotonic() + self.delay >= deadline:
@@ -263,12 +266,13 @@ class HealthProbe:
             timeout = None if deadline is None else max(min(self.client.timeout, deadline - time.monotonic()), 0.1)
             answer = self.client.request("GET", self.url, headers=self.headers, timeout=timeout)
             latency_ms = answer.latency_ms
+            url = answer.url
             reading = read_health(answer, self.expectations)
             if not reading.problems:
                 break
         return {
             "changed": False,
-            "url": self.url,
+            "url": url,
             "http_status": reading.http_status,
             "status": reading.status,
             "data_source": reading.data_source,
@@ -283,6 +287,7 @@ class HealthProbe:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=_argument_spec(), supports_check_mode=True)
+    protect_headers(module)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR, **_empty_result(module.params))
     if module.params["retries"] < 0 or module.params["delay"] < 0 or module.params["max_wait"] < 0 or module.params["timeout"] <= 0:

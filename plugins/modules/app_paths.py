@@ -227,6 +227,13 @@ def main() -> None:
     for option, path in paths:
         if not os.path.isabs(path):
             module.fail_json(msg=f"{option}: {path!r} is not an absolute path.")
+    # A link under another link would be made inside what that one leads to: public -> shared/public, then
+    # public/uploads would replace shared/public/uploads itself (a folder there would be removed).
+    links = [os.path.normpath(path) for path in module.params["links"]]
+    for path in links:
+        for outer in links:
+            if path.startswith(outer + os.sep):
+                module.fail_json(msg=f"links: {path} lies under the link {outer}; links must not nest. Nothing was changed.")
     plan = Plan(module.check_mode)
     try:
         for spec in module.params["directories"]:

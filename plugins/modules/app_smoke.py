@@ -197,6 +197,7 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._http import (
     REQUESTS_IMPORT_ERROR,
     HttpClient,
     http_argument_spec,
+    protect_headers,
     join_url,
 )
 from ansible_collections.nekomorto.ops.plugins.module_utils._smoke import (
@@ -276,6 +277,7 @@ def failure_message(result: dict[str, t.Any]) -> str:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=_argument_spec(), supports_check_mode=True)
+    protect_headers(module)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR, **_empty_result())
     if module.params["timeout"] <= 0:

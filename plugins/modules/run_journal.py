@@ -287,6 +287,9 @@ def main() -> None:
             **file_owner_argument_spec(),
         },
         supports_check_mode=True,
+        # The entry may hold secrets of the env file, known only once the module reads it: the invocation is
+        # not written to the host's log (syslog, journald), where they would stay unmasked.
+        no_log=True,
     )
     RunJournal(module).run()
 

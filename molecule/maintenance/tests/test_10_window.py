@@ -89,7 +89,17 @@ def test_closing_a_closed_window_changes_nothing(apps):
     ({"ops_task_timeout": 0}, "ops_task_timeout must be at least 1"),
     ({"service_restart": "sometimes"}, "value of service_restart must be one of"),
     ({"apply": "ture"}, 'apply must be true or false (or yes/no, on/off, 1/0; got "ture")'),
-], ids=["blue-green-without-edge", "timeout-not-a-number", "zero-task-timeout", "bad-restart-policy", "apply-typo"])
+    # A project for tasks that take none was dropped: the apply would have run over every project.
+    ({"project": "3"}, "project=3 is given, but none of the requested tasks (uploads_reorganize) takes a project"),
+    ({"maintenance_tasks": [{"name": "uploads_reorganize", "projet": 3, "apply": "ture"}]},
+     'uploads_reorganize: unknown key projet (known: name, apply, force, project, args); '
+     'uploads_reorganize: apply must be true or false (got "ture")'),
+    ({"ops_task_args": "--timeout-ms=20000"}, 'ops_task_args must be a list of script options'),
+    ({"maintenance_write_probe_path": "/health"}, "maintenance_write_probe_path a path under /api/ (got /health)"),
+    # The window writes the env file with app_env's rules: found there, after the lock and with the window half open.
+    ({"app_env_min_secret_length": 200}, "SESSION_SECRET"),
+], ids=["blue-green-without-edge", "timeout-not-a-number", "zero-task-timeout", "bad-restart-policy", "apply-typo",
+        "project-for-no-task", "task-entry-typos", "args-as-a-string", "write-probe-outside-api", "env-rules"])
 def test_setting_that_cannot_work_is_refused_before_the_window(apps, setting, message):
     """Found later, it stopped the opening after the env files were rendered with the window on (the strategy,
     the drain timeout), or a task inside the open window (its timeout). Unchecked, a restart policy systemd

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import typing as t
 from pathlib import Path
 
@@ -75,6 +76,28 @@ def test_append_creates_with_mode_then_appends(tmp_path: Path) -> None:
     assert append_record(str(path), b'{"n": 2}\n', 0o640) is False
     assert path.read_bytes() == b'{"n": 1}\n{"n": 2}\n'
     assert (path.stat().st_mode & 0o777) == 0o640
+
+
+def test_a_line_left_torn_does_not_swallow_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(b'{"n": 1}\n{"n": 2, "mess')
+    append_record(str(path), b'{"n": 3}\n', 0o640)
+    assert read_tail(str(path), 5) == ([{"n": 1}, {"n": 3}], 1)
+
+
+def test_a_failed_write_leaves_nothing_of_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(b'{"n": 1}\n')
+    real_write = os.write
+
+    def half_write(descriptor: int, data: bytes) -> int:
+        return real_write(descriptor, data[: len(data) // 2])
+
+    monkeypatch.setattr(os, "write", half_write)
+    with pytest.raises(OSError, match="short write"):
+        append_record(str(path), b'{"n": 2}\n', 0o640)
+    monkeypatch.undo()
+    assert path.read_bytes() == b'{"n": 1}\n'
 
 
 def test_tail_reads_the_last_entries_across_blocks(tmp_path: Path) -> None:

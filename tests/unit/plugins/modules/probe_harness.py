@@ -116,6 +116,8 @@ class Reply:
     content_type: str = "application/json; charset=utf-8"
     delay: float = 0.0
     headers: dict[str, str | None] = field(default_factory=dict)
+    # Seconds between the body's bytes (0: all at once).
+    trickle: float = 0.0
 
 
 def json_reply(payload: t.Any, status: int = 200, **kwargs: t.Any) -> Reply:
@@ -192,7 +194,12 @@ class StandInApp:
                         if value is not None:
                             self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(body)
+                    if not reply.trickle:
+                        self.wfile.write(body)
+                    for index in range(len(body) if reply.trickle else 0):
+                        self.wfile.write(body[index:index + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.trickle)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
 

@@ -308,3 +308,14 @@ def test_symbolic_mode_is_refused(tmp_path: Path) -> None:
     assert result["failed"] is True
     assert "is not an octal mode" in result["msg"]
     assert set(result) - {"invocation", "msg", "failed", "warnings"} == RESULT_KEYS - {"changed"}
+
+
+def test_a_hand_written_line_with_no_portable_spelling_is_replaced(tmp_path: Path) -> None:
+    # Both quotes and a backslash: no spelling every reader reads alike, so render_env cannot write it back.
+    env = tmp_path / ".env"
+    env.write_text('SITE_NOTE="it\'s \\"quoted\\""\n', encoding="utf-8")
+    for check_mode in (True, False):
+        result = _run(env, check_mode=check_mode, _ansible_diff=True)
+        assert result["changed"] is True and not result.get("failed"), result.get("msg")
+        assert "SITE_NOTE=<a value with no portable spelling>" in result["diff"]["before"]
+    assert "SITE_NOTE" not in env.read_text(encoding="utf-8")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import socket
 import time
 import typing as t
+from unittest import mock
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.nekomorto.ops.plugins.modules import app_health
 from ansible_collections.nekomorto.ops.tests.unit.plugins.modules.probe_harness import (
@@ -246,3 +248,85 @@ def test_negative_retries_are_refused(app: StandInApp) -> None:
     assert "retries, delay and max_wait must be 0 or more" in outcome.result["msg"]
     assert app.requests == []
     assert set(outcome.result) >= RESULT_KEYS
+
+
+def test_a_body_that_trickles_in_is_cut_at_the_timeout(app: StandInApp) -> None:
+    # Each byte comes before the socket's read timeout, so only the request's own deadline ends it:
+    # without it the 40 bytes take 4 s and the answer passes.
+    app.routes["/api/health"] = Reply(body=" " * 40, trickle=0.1)
+    started = time.monotonic()
+    outcome = _health(app, timeout=0.5)
+    took = time.monotonic() - started
+    assert outcome.failed
+    assert took < 1.5, took
+    assert outcome.result["problems"] == ["no complete answer within 0.5 s (its body was still arriving)"]
+
+
+def test_the_loopback_is_asked_directly_whatever_proxy_the_environment_names(
+    app: StandInApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        no_proxy_here = probe.getsockname()[1]
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{no_proxy_here}")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    app.routes["/api/health"] = json_reply(HEALTHY)
+    outcome = _health(app)
+    assert not outcome.failed, outcome.result["problems"]
+    assert app.hits("/api/health") == 1
+
+
+def test_a_redirect_to_another_host_gets_neither_the_token_nor_a_secret_header(app: StandInApp) -> None:
+    other = StandInApp({"/api/health": json_reply(HEALTHY)}).start()
+    try:
+        # The same server under another name: localhost instead of 127.0.0.1.
+        elsewhere = other.base_url.replace("127.0.0.1", "localhost") + "/api/health"
+        app.routes["/api/health"] = Reply(status=302, body="", headers={"Location": elsewhere})
+        headers = {"X-Operational-Health-Token": "s3cret-header", "X-Forwarded-For": "203.0.113.10"}
+        outcome = _health(app, token="s3cret-bearer", headers=headers)
+        assert not outcome.failed, outcome.result["problems"]
+        (followed,) = other.requests
+        assert "authorization" not in followed.headers
+        assert "x-operational-health-token" not in followed.headers
+        assert followed.headers["x-forwarded-for"] == "203.0.113.10"
+        # Where the answer came from.
+        assert outcome.result["url"] == elsewhere
+        assert "s3cret" not in repr(outcome.result)
+    finally:
+        other.stop()
+
+
+def test_a_secret_header_is_masked_in_the_result(app: StandInApp) -> None:
+    # The app echoes the header back in a problem: the token must not be shown.
+    app.routes["/api/health"] = Reply(status=500, body="bad token s3cret-header-value", content_type="text/plain")
+    outcome = _health(app, headers={"X-Operational-Health-Token": "s3cret-header-value"})
+    assert outcome.failed
+    assert "s3cret-header-value" not in repr(outcome.result)
+    assert "bad token ********" in outcome.result["msg"]
+
+
+def test_a_503_fail_passes_when_fail_is_accepted(app: StandInApp) -> None:
+    app.routes["/api/health"] = json_reply(DATABASE_DOWN, status=503)
+    outcome = _health(app, accepted_statuses=["ok", "degraded", "fail"])
+    assert not outcome.failed, outcome.result["problems"]
+    assert outcome.result["status"] == "fail"
+    # Another answer with fail is still an error.
+    app.routes["/api/health"] = json_reply(DATABASE_DOWN, status=500)
+    assert _health(app, accepted_statuses=["fail"]).failed
+
+
+def test_the_live_endpoint_passes_without_the_source_expectation(app: StandInApp) -> None:
+    app.routes["/api/health/live"] = json_reply(LIVE)
+    outcome = _health(app, path="/api/health/live", expect_source=None)
+    assert not outcome.failed, outcome.result["problems"]
+
+
+def test_the_host_log_never_gets_a_secret_header(app: StandInApp) -> None:
+    app.routes["/api/health"] = json_reply(HEALTHY)
+    logged: list[str] = []
+    with mock.patch.object(basic.AnsibleModule, "log", lambda _module, msg, log_args=None: logged.append(msg)):
+        outcome = _health(app, headers={"X-Operational-Health-Token": "s3cret-header-value"})
+    assert not outcome.failed
+    assert logged and not any("s3cret-header-value" in message for message in logged), logged

@@ -87,6 +87,23 @@ def test_links_replace_what_stands_there(tmp_path: Path) -> None:
     assert sorted(path.name for path in release.iterdir()) == [".env", "backups", "deep", "public"]
 
 
+def test_nested_links_are_refused_before_anything_is_touched(tmp_path: Path) -> None:
+    # public -> shared/public first; public/uploads would then be shared/public/uploads itself, and its
+    # files would be removed to make room for a link to itself.
+    release, shared = tmp_path / "release", tmp_path / "shared"
+    (release / "public" / "uploads").mkdir(parents=True)
+    (shared / "public" / "uploads").mkdir(parents=True)
+    (shared / "public" / "uploads" / "cover.png").write_bytes(b"precious")
+    links = {str(release / "public"): str(shared / "public"),
+             str(release / "public" / "uploads"): str(shared / "public" / "uploads")}
+    result = run_module(app_paths.main, {"links": links})
+    assert result["failed"] is True
+    assert result["msg"] == (f"links: {release / 'public' / 'uploads'} lies under the link {release / 'public'}; "
+                             "links must not nest. Nothing was changed.")
+    assert (shared / "public" / "uploads" / "cover.png").read_bytes() == b"precious"
+    assert not (release / "public").is_symlink()
+
+
 def test_a_file_where_a_folder_goes_fails_and_is_kept(tmp_path: Path) -> None:
     (tmp_path / "app").write_text("precious\n")
     result = run_module(app_paths.main, _layout(tmp_path))

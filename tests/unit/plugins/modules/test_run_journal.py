@@ -12,8 +12,10 @@ import subprocess
 import sys
 import typing as t
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.nekomorto.ops.plugins.modules import run_journal
 from ansible_collections.nekomorto.ops.tests.unit.plugins.modules.file_module_harness import run_module
@@ -123,6 +125,19 @@ def test_secrets_from_the_env_file_are_masked_when_asked(journal: Path, tmp_path
     # Short and public values stay readable; the number is not a secret.
     assert line["error"] == "psql: password pw ******** rejected; url ********; cookie ********; ********; production on 3000"
     assert line["duration_s"] == 3000
+
+
+def test_the_host_log_never_gets_the_entry(journal: Path, tmp_path: Path) -> None:
+    # AnsibleModule logs its arguments on the host (syslog, journald) before the module reads the env file.
+    env_file = tmp_path / ".env"
+    env_file.write_text("SESSION_SECRET=session-secret-0123456789-abcdefghij\n", encoding="utf-8")
+    logged: list[str] = []
+    entry = {**ENTRY, "error": "cookie session-secret-0123456789-abcdefghij rejected"}
+    with mock.patch.object(basic.AnsibleModule, "log", lambda _module, msg, log_args=None: logged.append(msg)):
+        result = run_module(run_journal.main, {"path": str(journal), "entry": entry, "on_secret": "mask",
+                                               "secrets_env_file": str(env_file)})
+    assert result["changed"] is True
+    assert not any("session-secret-0123456789" in message for message in logged), logged
 
 
 def test_a_missing_env_file_adds_no_secret(journal: Path, tmp_path: Path) -> None:
