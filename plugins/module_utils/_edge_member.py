@@ -16,6 +16,7 @@ state in two comment lines, which nginx ignores and the collection reads back:
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import typing as t
 from dataclasses import dataclass, field
@@ -24,12 +25,22 @@ HEADER = "# Managed by nekomorto.ops: one app host of the edge's upstream."
 ROTATIONS = ("in", "out")
 # A name nginx and a file system both take without quoting: inventory host names and IP addresses.
 _NAME = re.compile(r"^[A-Za-z0-9_.:\[\]-]+$")
+# A reason is read back from "# rotation: out (<reason>)": one word, no parenthesis nor line break.
+_REASON = re.compile(r"^[A-Za-z0-9_.-]{0,64}$")
 _MEMBER_LINE = re.compile(r"^#\s*member:\s*(?P<name>\S+)\s*$", re.MULTILINE)
 _ROTATION_LINE = re.compile(r"^#\s*rotation:\s*(?P<rotation>in|out)(?:\s*\((?P<reason>[^)]*)\))?\s*$", re.MULTILINE)
 _SERVER_LINE = re.compile(
     r"^server\s+(?:\[(?P<ipv6>[^\]]+)\]|(?P<host>[^\s:]+)):(?P<port>\d+)(?P<parameters>(?:\s+[^\s;]+)*)\s*;\s*$",
     re.MULTILINE,
 )
+
+
+def _is_ipv6(address: str) -> bool:
+    try:
+        ipaddress.IPv6Address(address.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
 
 
 class MemberError(ValueError):
@@ -52,10 +63,16 @@ class Member:
             raise MemberError(f"member name {self.name!r} must be a host name or an address without spaces")
         if not self.address or not _NAME.match(self.address):
             raise MemberError(f"address {self.address!r} of member {self.name} must be a host name or an IP address")
+        if ":" in self.address and not _is_ipv6(self.address):
+            raise MemberError(f"address {self.address!r} of member {self.name} must be a host name or an IP address, "
+                              "without a port (the port is a setting of its own)")
         if not 1 <= self.port <= 65535:
             raise MemberError(f"port {self.port} of member {self.name} must be within 1-65535")
         if self.rotation not in ROTATIONS:
             raise MemberError(f"rotation {self.rotation!r} of member {self.name} must be one of {', '.join(ROTATIONS)}")
+        if not _REASON.match(self.reason):
+            raise MemberError(f"reason {self.reason!r} of member {self.name} must be one word of letters, digits, "
+                              "_, . or - (at most 64)")
         for key, value in self.parameters.items():
             if not re.fullmatch(r"[a-z_]+", key) or not re.fullmatch(r"[A-Za-z0-9.]+", str(value)):
                 raise MemberError(f"server parameter {key}={value} of member {self.name} is not a plain nginx parameter")

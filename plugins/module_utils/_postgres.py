@@ -47,6 +47,12 @@ _PRISMA_ONLY_PARAMETERS = frozenset({
     "max_idle_connection_lifetime",
 })
 
+# Parameters of the app's other client, node-postgres (pg-connection-string), that libpq does not know:
+# uselibpqcompat only changes how node reads sslmode; ssl=true asks for TLS, as sslmode=require does;
+# sslmode=no-verify is TLS without checking the certificate, libpq's require.
+_NODE_PG_ONLY_PARAMETERS = frozenset({"uselibpqcompat", "ssl"})
+_TRUE_SSL = frozenset({"true", "1", "yes", "on"})
+
 _ASSIGNMENT = re.compile(r"[ \t]*(?:export[ \t]+)?(?P<key>[\w.-]+)[ \t]*=[ \t]*")
 
 
@@ -167,12 +173,19 @@ def parse_database_url(url: str) -> ConnectionParams:
     params.host, params.port = _split_hosts(hostspec)
     params.dbname = unquote(path) or None
 
+    node_ssl = False
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key == "schema":
             if value:
                 params.schema = value
-        elif key not in _PRISMA_ONLY_PARAMETERS:
+        elif key == "ssl":
+            node_ssl = value.lower() in _TRUE_SSL
+        elif key == "sslmode" and value == "no-verify":
+            params.libpq_options[key] = "require"
+        elif key not in _PRISMA_ONLY_PARAMETERS and key not in _NODE_PG_ONLY_PARAMETERS:
             params.libpq_options[key] = value
+    if node_ssl:
+        params.libpq_options.setdefault("sslmode", "require")
     # libpq's own spelling of a socket directory or port in the query wins over an empty netloc.
     if params.host is None and "host" in params.libpq_options:
         params.host = params.libpq_options.pop("host")

@@ -52,9 +52,24 @@ CASES = [
     pytest.param({"app_version": "v2", "deploy_serial": "abc"}, "deploy_serial must be", id="bad-deploy-serial"),
     pytest.param({"app_version": "v2", "app_root": "/srv/nekomorto/"}, "app_root an absolute path other than /, without a trailing",
                  id="app-root-trailing-slash"),
+    # public, then public/uploads: the second link would replace the shared uploads folder the first leads to.
+    pytest.param({"app_version": "v2", "release_shared_links": [{"path": "public", "target": "public"},
+                                                                {"path": "public/uploads", "target": "public/uploads"}]},
+                 "release_shared_links must not nest: public/uploads lies under public", id="nested-shared-links"),
     pytest.param({"app_version": ""}, "app_version (the tag, branch or commit to deploy", id="empty-version"),
     pytest.param({"app_version": "v2", "nodejs_source": "tarball", "nodejs_version": "18.20.0"}, "nodejs_min_version",
                  id="runtime-older-than-the-minimum"),
+    # Found at the download, after the lock; the URL was shown in the output with its password.
+    pytest.param({"app_version": "v2", "nodejs_source": "tarball", "nodejs_tarball_sha256": "abc"},
+                 'nodejs_tarball_sha256, when given, 64 hex digits (got "abc")', id="malformed-tarball-checksum"),
+    pytest.param({"app_version": "v2", "nodejs_source": "tarball",
+                  "nodejs_tarball_base_url": "https://mirror:tok3n-in-url@127.0.0.1:1/dist"},
+                 "nodejs_tarball_base_url no user or password", id="credentials-in-the-node-mirror-url"),
+    # The app's session store reads schema.table as one table name; the app trims its secret.
+    pytest.param({"app_env": app_env(SESSION_TABLE="public.user_sessions")}, "SESSION_TABLE: must be a table name",
+                 id="schema-qualified-session-table"),
+    pytest.param({"app_env": app_env(SESSION_SECRET=" " * 40)}, "SESSION_SECRET: is empty or blank",
+                 id="blank-session-secret"),
 ]
 
 

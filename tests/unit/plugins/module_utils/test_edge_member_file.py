@@ -70,11 +70,19 @@ def test_parse_refuses_what_is_not_a_member_file(text: str) -> None:
 @pytest.mark.parametrize(
     "changes",
     [{"name": "app 1"}, {"address": ""}, {"address": "10.0.0.1;"}, {"port": 0}, {"port": 70000},
-     {"rotation": "maybe"}, {"parameters": {"down": "1"}}, {"parameters": {"max_fails": "2;"}}],
+     {"rotation": "maybe"}, {"parameters": {"down": "1"}}, {"parameters": {"max_fails": "2;"}},
+     # server [10.0.0.1:9000]:8080; fails nginx -t; a reason with ")" or a line break is not read back.
+     {"address": "10.0.0.1:9000"}, {"address": "app1:9000"},
+     {"rotation": "out", "reason": "maintenance (db)"}, {"rotation": "out", "reason": "a\nserver 1.2.3.4:1;"}],
 )
 def test_member_refuses_values_nginx_would_misread(changes: dict[str, t.Any]) -> None:
     with pytest.raises(MemberError):
         _member(**changes)
+
+
+def test_an_ipv6_address_and_a_one_word_reason_round_trip() -> None:
+    member = _member(address="::1", rotation="out", reason="db-maintenance_2.0")
+    assert parse(render(member)) == member
 
 
 def test_a_new_member_needs_address_and_port() -> None:

@@ -45,6 +45,23 @@ from ansible_collections.nekomorto.ops.plugins.module_utils._postgres import (
             "postgresql://app:pw@localhost/app?schema=&options=-c%20statement_timeout%3D5000&application_name=ops",
             {"schema": "public", "libpq_options": {"options": "-c statement_timeout=5000", "application_name": "ops"}},
         ),
+        # node-postgres' own parameters (the app's session store reads the same URL): not libpq's.
+        (
+            "postgresql://app:pw@db/app?uselibpqcompat=true&sslmode=require",
+            {"libpq_options": {"sslmode": "require"}},
+        ),
+        (
+            "postgresql://app:pw@db/app?ssl=true",
+            {"libpq_options": {"sslmode": "require"}},
+        ),
+        (
+            "postgresql://app:pw@db/app?ssl=true&sslmode=verify-full",
+            {"libpq_options": {"sslmode": "verify-full"}},
+        ),
+        (
+            "postgresql://app:pw@db/app?sslmode=no-verify&ssl=false",
+            {"libpq_options": {"sslmode": "require"}},
+        ),
         (
             "postgresql://app@[::1]:5433/app",
             {"host": "::1", "port": "5433", "user": "app", "password": None},
