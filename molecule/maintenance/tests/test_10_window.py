@@ -98,8 +98,11 @@ def test_closing_a_closed_window_changes_nothing(apps):
     ({"maintenance_write_probe_path": "/health"}, "maintenance_write_probe_path a path under /api/ (got /health)"),
     # The window writes the env file with app_env's rules: found there, after the lock and with the window half open.
     ({"app_env_min_secret_length": 200}, "SESSION_SECRET"),
+    # The backup before the apply checked it inside the window.
+    ({"apply": True, "backup_fetch": True}, "backup_fetch needs backup_fetch_dir"),
 ], ids=["blue-green-without-edge", "timeout-not-a-number", "zero-task-timeout", "bad-restart-policy", "apply-typo",
-        "project-for-no-task", "task-entry-typos", "args-as-a-string", "write-probe-outside-api", "env-rules"])
+        "project-for-no-task", "task-entry-typos", "args-as-a-string", "write-probe-outside-api", "env-rules",
+        "backup-fetch-without-dir"])
 def test_setting_that_cannot_work_is_refused_before_the_window(apps, setting, message):
     """Found later, it stopped the opening after the env files were rendered with the window on (the strategy,
     the drain timeout), or a task inside the open window (its timeout). Unchecked, a restart policy systemd
