@@ -83,6 +83,24 @@ def test_closing_a_closed_window_changes_nothing(apps):
     assert pids == {name: host.run("systemctl show -p MainPID --value nekomorto").stdout for name, host in apps.items()}
 
 
+def test_closing_a_flag_set_by_hand_says_what_it_restarted(apps):
+    """Runbook style, MAINTENANCE_MODE=true written by hand: closing restarted the app with the flag off, and
+    said there had been nothing to close."""
+    app1, url = apps["nekomorto-mt-app1"], HOSTS["nekomorto-mt-app1"]
+    env = f"{APP_ROOT}/shared/.env"
+    flag = f"sed -i '/^MAINTENANCE_MODE=/d' {env} && echo MAINTENANCE_MODE=true >> {env}"
+    assert app1.run(f"{flag} && systemctl restart nekomorto").rc == 0
+    assert testbed.wait_for(lambda: testbed.http(f"{url}/api/health").status == 200 and maintenance_mode(url), timeout=60)
+    checked = maintenance("--check", maintenance_state="closed")
+    assert checked.rc == 0, checked.output
+    assert said(checked, "A real run would restart nekomorto-mt-app1 with MAINTENANCE_MODE off: no window is recorded there")
+    run = maintenance(maintenance_state="closed")
+    assert run.rc == 0, run.output
+    assert said(run, "No window was recorded on nekomorto-mt-app1, but the app ran in maintenance mode there")
+    assert maintenance_mode(url) is False
+    assert app1.file(env).sha256sum == DEPLOYED_ENV["nekomorto-mt-app1"]
+
+
 @pytest.mark.parametrize(("setting", "message"), [
     ({"service_strategy": "blue_green"}, "blue_green needs an edge the collection manages"),
     ({"service_drain_timeout": "30s"}, "service_drain_timeout"),
