@@ -177,6 +177,32 @@ def test_deploying_it_again_changes_nothing_and_downloads_nothing(app, mirror):
     assert _unit(app) == before
 
 
+def test_an_incomplete_runtime_is_unpacked_again(app, mirror):
+    """An unpack cut short (a full disk, an interrupted run) left bin/node in place: later runs trusted the folder,
+    and every deploy onto it failed at the version check or at npm ci until it was removed by hand."""
+    base, _requested = mirror
+    root = "/opt/nodejs-provided"
+    provided = f"{root}/{NAME}"
+    # Not the live runtime (RUNTIME is): cut down to what an interrupted unpack leaves.
+    assert app.run(f"truncate -s 1000 {provided}/bin/node && rm -rf {provided}/lib/node_modules/npm").rc == 0
+    archive = {"nodejs_source": "archive", "nodejs_archive_path": str(DIST / f"{NAME}.tar.xz"),
+               "nodejs_archive_sha256": (DIST / "SHASUMS256.txt").read_text().split()[0], "nodejs_install_root": root}
+    checked = deploy(TAG, "--check", app_repo=REPO, **archive)
+    assert checked.rc == 0, checked.output[-3000:]
+    assert f"and unpack it into {provided} (the runtime there is incomplete: it would be replaced)." in _said(checked)
+    run = deploy(TAG, app_repo=REPO, **archive)
+    assert run.rc == 0, run.output[-3000:]
+    assert app.run(f"{provided}/bin/node --version").stdout.strip() == f"v{VERSION}"
+    assert app.file(f"{provided}/lib/node_modules/npm/bin/npm-cli.js").is_file
+    assert not app.file(f"{root}/.unpack-{NAME}").exists
+    assert app.file(f"{APP_ROOT}/node").linked_to == provided
+    assert testbed.http(f"{APP_URL}/api/health").json()["status"] == "ok"
+    # Back on the runtime the next tests start from.
+    back = deploy(TAG, nodejs_source="tarball", nodejs_tarball_base_url=f"{base}/good", app_repo=REPO)
+    assert back.rc == 0, back.output[-3000:]
+    assert app.file(f"{APP_ROOT}/node").linked_to == RUNTIME
+
+
 def test_a_failed_build_with_another_runtime_puts_the_runtime_back(app):
     commit_version(app, REPO, TAG, "v3-node24-nobuild", "sed -i 's#\"build\": \"[^\"]*\"#\"build\": \"exit 3\"#' package.json")
     before = _unit(app)
