@@ -40,6 +40,31 @@ def test_out_of_rotation_and_back(edge, app2):
     assert upstreams_logged(edge, 9) == {f"127.0.0.1:{APP1_PORT}", app2_live, f"127.0.0.1:{APP3_PORT}"}
 
 
+def test_a_configuration_nginx_cannot_apply_stops_the_change(edge):
+    """nginx -t passes a listen address another process holds (it ignores EADDRINUSE), the running nginx then
+    fails to take the configuration and keeps its old workers, and systemctl's reload still succeeds: the
+    rotation reported the host out while the edge went on sending it requests."""
+    taken = "127.0.0.1:38999"
+    holder = "/tmp/hold_the_port.py"
+    extra = "/etc/nginx/conf.d/zz-port-held-elsewhere.conf"
+    script = "import socket, time\nlistener = socket.socket()\nlistener.bind(('127.0.0.1', 38999))\nlistener.listen()\ntime.sleep(600)\n"
+    edge.run(f"cat > {holder} <<'END'\n{script}END\nsetsid -f python3 {holder} > /dev/null 2>&1")
+    connect = "python3 -c \"import socket; socket.create_connection(('127.0.0.1', 38999), 1)\""
+    assert testbed.wait_for(lambda: edge.run(connect).rc == 0, timeout=10)
+    edge.run(f"echo 'server {{ listen {taken}; return 204; }}' > {extra}")
+    try:
+        assert edge.run("nginx -t -q").rc == 0
+        run = _rotation("out", APP1)
+        assert run.rc != 0
+        assert "nginx kept its old configuration (no new worker started)" in flat(run.output), run.output[-3000:]
+        assert "the edge sends requests as before the change" in flat(run.output)
+    finally:
+        edge.run(f"rm -f {extra}; pkill -f {holder}")
+    back = _rotation("in", APP1)
+    assert back.rc == 0, back.output
+    assert "# rotation: in\n" in member(edge, APP1)
+
+
 def test_values_nginx_would_refuse_are_refused_before_the_edge_changes(edge):
     """Found by nginx -t only after the site file was written: the running nginx kept its configuration,
     but its next start would have failed on the file."""
