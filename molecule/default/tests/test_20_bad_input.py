@@ -61,7 +61,7 @@ CASES = [
                  id="runtime-older-than-the-minimum"),
     # Found at the download, after the lock; the URL was shown in the output with its password.
     pytest.param({"app_version": "v2", "nodejs_source": "tarball", "nodejs_tarball_sha256": "abc"},
-                 'nodejs_tarball_sha256, when given, 64 hex digits (got "abc")', id="malformed-tarball-checksum"),
+                 "nodejs_tarball_sha256, when given, 64 hex digits", id="malformed-tarball-checksum"),
     pytest.param({"app_version": "v2", "nodejs_source": "tarball",
                   "nodejs_tarball_base_url": "https://mirror:tok3n-in-url@127.0.0.1:1/dist"},
                  "nodejs_tarball_base_url no user or password", id="credentials-in-the-node-mirror-url"),
@@ -87,3 +87,22 @@ def test_bad_input_fails_before_any_change(app, db, overrides, named):
     assert not app.file("/srv/nekomorto/state/lock").exists
     assert "wrong-password" not in run.output
     assert "tok3n-in-url" not in run.output
+
+
+def test_an_app_user_that_logs_in_is_not_taken_over(app, db):
+    """The user module made any existing account the app's: home moved to app_root, shell nologin. An operator's
+    own account named as app_user lost its login."""
+    assert app.run("useradd --create-home --shell /bin/bash legacyops").rc == 0
+    try:
+        account = app.run("getent passwd legacyops").stdout
+        before = testbed.app_snapshot(app)
+        run = deploy("v1", app_user="legacyops")
+        assert run.rc != 0, run.output[-2000:]
+        said = " ".join(run.output.split())
+        assert "The account legacyops exists on nekomorto-app1 with the login shell /bin/bash" in said, run.output[-3000:]
+        assert "host_adopt_user=true. Nothing was changed." in said
+        assert app.run("getent passwd legacyops").stdout == account
+        assert testbed.app_snapshot(app) == before
+        assert not app.file("/srv/nekomorto/state/lock").exists
+    finally:
+        app.run("userdel --remove legacyops")
