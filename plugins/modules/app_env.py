@@ -22,7 +22,8 @@ description:
     C(NODE_ENV) is required and one of C(production), C(staging), C(development), C(test) (a warning is given
     for anything but C(production)); C(DATABASE_URL) is required, a C(postgresql://) or C(postgres://) URL with
     a user, a host, a database and a valid port if one is given; C(SESSION_SECRET) is required, not blank, without
-    blanks around it (the app trims them) and at least O(min_secret_length) characters (C(SESSION_SECRETS) does not replace it); C(APP_ORIGIN) is required
+    blanks around it (the app trims them) and at least O(min_secret_length) characters (C(SESSION_SECRETS) does
+    not replace it); C(APP_ORIGIN) is required
     and C(ADMIN_ORIGINS) optional, each a comma-separated list of absolute origins C(scheme://host[:port]) with
     no path, query, fragment or trailing slash, in C(https) unless the host is in O(allow_http_origins) or
     C(NODE_ENV) is explicitly C(staging), C(development) or C(test); C(SESSION_TABLE) is a table name without a
