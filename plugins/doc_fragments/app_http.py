@@ -15,6 +15,8 @@ options:
       - Where the app answers, scheme, host and port, for example V(http://127.0.0.1:8080) on the app host
         or V(https://nekomata.moe) through the edge proxy.
       - A path prefix is kept, so V(https://example.org/app) probes V(https://example.org/app/api/health).
+      - Requests to the loopback (V(127.0.0.1), V(::1), V(localhost)) never go through a proxy of the
+        environment (C(http_proxy)); others follow it and C(no_proxy).
     type: str
     required: true
   headers:
@@ -28,10 +30,8 @@ options:
     default: {}
   timeout:
     description:
-      - Seconds to wait for each request, from its connection to the last byte of its answer (a body still
-        arriving then is cut, and the request fails).
-      - Requests to the loopback (V(127.0.0.1), V(::1), V(localhost)) never go through a proxy of the
-        environment (C(http_proxy)); others follow it and C(no_proxy).
+      - Seconds to wait for each request - for the connection, for the answer to start, and for its whole body
+        from the moment the request was sent (a body still arriving then is cut, and the request fails).
     type: float
     default: 10
   validate_certs:

@@ -226,8 +226,8 @@ def check_session_table(value: str) -> list[str]:
         return [
             "SESSION_TABLE: must be a table name (letters, digits, _ and $, not starting with a digit, "
             "at most 63 characters), without a schema: the app's session store quotes the whole name as one "
-            "table (schema.table would be a table named so); a table of another schema is found through the "
-            "role's search_path"
+            "table (schema.table would be a table named so); the table is looked for in the schema DATABASE_URL "
+            "names (?schema=, public by default)"
         ]
     return []
 

@@ -25,8 +25,9 @@ HEADER = "# Managed by nekomorto.ops: one app host of the edge's upstream."
 ROTATIONS = ("in", "out")
 # A name nginx and a file system both take without quoting: inventory host names and IP addresses.
 _NAME = re.compile(r"^[A-Za-z0-9_.:\[\]-]+$")
-# A reason is read back from "# rotation: out (<reason>)": one word, no parenthesis nor line break.
-_REASON = re.compile(r"^[A-Za-z0-9_.-]{0,64}$")
+# A new reason is read back from "# rotation: out (<reason>)": no parenthesis nor line break. Checked when
+# one is given, not when a file is read: files written before keep reading as they did.
+_REASON = re.compile(r"^[^()\r\n]{0,64}$")
 _MEMBER_LINE = re.compile(r"^#\s*member:\s*(?P<name>\S+)\s*$", re.MULTILINE)
 _ROTATION_LINE = re.compile(r"^#\s*rotation:\s*(?P<rotation>in|out)(?:\s*\((?P<reason>[^)]*)\))?\s*$", re.MULTILINE)
 _SERVER_LINE = re.compile(
@@ -70,9 +71,6 @@ class Member:
             raise MemberError(f"port {self.port} of member {self.name} must be within 1-65535")
         if self.rotation not in ROTATIONS:
             raise MemberError(f"rotation {self.rotation!r} of member {self.name} must be one of {', '.join(ROTATIONS)}")
-        if not _REASON.match(self.reason):
-            raise MemberError(f"reason {self.reason!r} of member {self.name} must be one word of letters, digits, "
-                              "_, . or - (at most 64)")
         for key, value in self.parameters.items():
             if not re.fullmatch(r"[a-z_]+", key) or not re.fullmatch(r"[A-Za-z0-9.]+", str(value)):
                 raise MemberError(f"server parameter {key}={value} of member {self.name} is not a plain nginx parameter")
@@ -152,6 +150,9 @@ def desired(current: Member | None, *, name: str, address: str | None, port: int
     """
     if current is None and (address is None or port is None):
         raise MemberError(f"member {name} does not exist yet: its address and port are both needed")
+    if reason and not _REASON.match(reason):
+        raise MemberError(f"reason {reason!r} for member {name} must be at most 64 characters, without a parenthesis "
+                          "or a line break (it is read back from the member file)")
     base = current or Member(name=name, address=address or "", port=port or 0, rotation="out", reason="new")
     new_port = base.port if (keep_port and current is not None) or port is None else port
     new_rotation, new_reason, held = base.rotation, base.reason, False

@@ -164,38 +164,35 @@ class _Session(requests.Session if HAS_REQUESTS else object):  # type: ignore[mi
                 prepared_request.headers.pop(name, None)
 
 
+# Set per request for the loopback: the environment's proxies are for the outside (None keys win over them,
+# while the rest of the environment, a CA bundle for instance, still applies).
+_NO_PROXY = {"http": None, "https": None}
+
+
 class HttpClient:
     """A requests session with the module's TLS setting, timeout and extra headers.
 
     Requests to the loopback go direct: a proxy of the environment (C(http_proxy)) is for the outside.
-    Each request, its body included, ends within its timeout: a body still arriving then is cut.
+    Each answer's body arrives within the request's timeout: a body still arriving then is cut. Every
+    request has a connection of its own (closed after it), so a cut one is never reused.
     """
 
     def __init__(self, timeout: float, validate_certs: bool, headers: dict[str, str] | None = None) -> None:
         self.timeout = timeout
-        self._validate_certs = validate_certs
         self._headers = {str(key): str(value) for key, value in (headers or {}).items()}
-        self._sessions: dict[bool, _Session] = {}
-
-    def _session(self, url: str) -> _Session:
-        direct = is_loopback_url(url)
-        if direct not in self._sessions:
-            session = _Session()
-            session.verify = self._validate_certs
-            session.headers.update(self._headers)
-            session.trust_env = not direct
-            self._sessions[direct] = session
-        return self._sessions[direct]
+        self.session = _Session()
+        self.session.verify = validate_certs
+        self.session.headers.update(self._headers)
 
     def request(self, method: str, url: str, headers: dict[str, str] | None = None, timeout: float | None = None) -> HttpAnswer:
         """Send one request (waiting at most timeout, by default the client's); never raises for network or HTTP errors."""
         extra = {str(key): str(value) for key, value in (headers or {}).items()}
         wait = self.timeout if timeout is None else timeout
         started = time.monotonic()
-        session = self._session(url)
-        session.secret_header_names = {name for name in {**self._headers, **extra} if _SECRET_HEADER_NAME.search(name)}
+        self.session.secret_header_names = {name for name in {**self._headers, **extra} if _SECRET_HEADER_NAME.search(name)}
         try:
-            response = session.request(method, url, headers=extra, timeout=wait, stream=True)
+            response = self.session.request(method, url, headers=extra, timeout=wait, stream=True,
+                                            proxies=_NO_PROXY if is_loopback_url(url) else None)
         except requests.exceptions.RequestException as exc:
             return HttpAnswer(url=url, latency_ms=_elapsed_ms(started), error=describe_request_error(exc, wait))
         try:
@@ -205,6 +202,8 @@ class HttpClient:
                               error=describe_request_error(exc, wait))
         finally:
             response.close()
+            # No connection is kept for the next request: the deadline may shut this one down at any time.
+            self.session.close()
         if cut:
             return HttpAnswer(url=url, status=response.status_code, latency_ms=_elapsed_ms(started),
                               error=f"no complete answer within {wait:g} s (its body was still arriving)")
@@ -217,8 +216,7 @@ class HttpClient:
         )
 
     def close(self) -> None:
-        for session in self._sessions.values():
-            session.close()
+        self.session.close()
 
 
 def _read_body(response: t.Any, deadline: float) -> tuple[bytes, bool]:
@@ -226,10 +224,15 @@ def _read_body(response: t.Any, deadline: float) -> tuple[bytes, bool]:
     body that trickles in would go on for ever: at the deadline the connection is shut down, which also
     wakes a read that waits."""
     cut = threading.Event()
+    done = threading.Lock()
+    # Taken before reading: once the body is read, the connection may be handed back.
+    sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
 
     def shut() -> None:
+        # A body read in full just before the deadline is not cut.
+        if not done.acquire(blocking=False):
+            return
         cut.set()
-        sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -250,6 +253,9 @@ def _read_body(response: t.Any, deadline: float) -> tuple[bytes, bool]:
             raise
     finally:
         timer.cancel()
+        # From here on the timer cuts nothing; when it got there first, it sets cut at once.
+        if not done.acquire(blocking=False):
+            cut.wait()
     return bytes(body), cut.is_set()
 
 

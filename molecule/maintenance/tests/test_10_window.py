@@ -131,9 +131,11 @@ def test_closing_a_flag_set_by_hand_says_what_it_restarted(apps):
     ({"app_env_min_secret_length": 200}, "SESSION_SECRET"),
     # The backup before the apply checked it inside the window.
     ({"apply": True, "backup_fetch": True}, "backup_fetch needs backup_fetch_dir"),
+    # Renamed: the old name would be ignored without a word.
+    ({"preflight_min_secret_length": 16}, "preflight_min_secret_length is now app_env_min_secret_length"),
 ], ids=["blue-green-without-edge", "timeout-not-a-number", "zero-task-timeout", "bad-restart-policy", "apply-typo",
         "project-for-no-task", "task-entry-typos", "args-as-a-string", "write-probe-outside-api", "env-rules",
-        "backup-fetch-without-dir"])
+        "backup-fetch-without-dir", "former-setting-name"])
 def test_setting_that_cannot_work_is_refused_before_the_window(apps, setting, message):
     """Found later, it stopped the opening after the env files were rendered with the window on (the strategy,
     the drain timeout), or a task inside the open window (its timeout). Unchecked, a restart policy systemd
