@@ -45,9 +45,14 @@ def http_argument_spec() -> dict[str, dict[str, t.Any]]:
     }
 
 
+def _is_secret_header(name: t.Any) -> bool:
+    """Whether a header's name says it holds a secret (a token, a cookie, credentials)."""
+    return bool(_SECRET_HEADER_NAME.search(str(name)))
+
+
 def secret_header_values(headers: dict[str, t.Any] | None) -> list[str]:
-    """The values of the headers whose names say they hold a secret (a token, a cookie, credentials)."""
-    return [str(value) for name, value in (headers or {}).items() if value and _SECRET_HEADER_NAME.search(str(name))]
+    """The values of the headers whose names say they hold a secret."""
+    return [str(value) for name, value in (headers or {}).items() if value and _is_secret_header(name)]
 
 
 def protect_headers(module: t.Any) -> None:
@@ -189,7 +194,7 @@ class HttpClient:
         extra = {str(key): str(value) for key, value in (headers or {}).items()}
         wait = self.timeout if timeout is None else timeout
         started = time.monotonic()
-        self.session.secret_header_names = {name for name in {**self._headers, **extra} if _SECRET_HEADER_NAME.search(name)}
+        self.session.secret_header_names = {name for name in {**self._headers, **extra} if _is_secret_header(name)}
         try:
             response = self.session.request(method, url, headers=extra, timeout=wait, stream=True,
                                             proxies=_NO_PROXY if is_loopback_url(url) else None)
